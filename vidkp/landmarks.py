@@ -1,0 +1,134 @@
+"""68-point landmarks: crop faces (the same geometry training uses), batched forward, map back.
+
+`LandmarkModel` runs a trained network on given boxes; `FaceLandmarker` is the public API that
+adds Haar detection. `vidkp run` uses exactly these classes.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file
+
+from vidkp import nets
+from vidkp.crop import CropSpec, apply_matrix, box_matrix, invert, to_gray, to_tensor_batch, warp
+from vidkp.detect import HaarDetector
+from vidkp.errors import ModelError
+from vidkp.faces import N_POINTS, Faces
+
+DEFAULT_WEIGHTS = "landmarks_default.safetensors"
+
+
+def default_weights_path(name: str = DEFAULT_WEIGHTS) -> Path:
+    """Path of shipped weights: packaged as `vidkp._models` when installed, `models/` in a checkout."""
+    try:
+        return Path(str(resources.files("vidkp._models").joinpath(name)))
+    except ModuleNotFoundError:  # imported from a source tree that shadows the installed package
+        return Path(__file__).resolve().parent.parent / "models" / name
+
+
+def read_metadata(path: str | Path) -> dict:
+    """Checkpoint metadata: arch, arch_kwargs, crop (CropSpec fields), version, ..."""
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+    if "arch" not in meta or "crop" not in meta:
+        raise ModelError(f"expected 'arch' and 'crop' in the metadata of {path}, got {sorted(meta)}")
+    return meta
+
+
+class LandmarkModel:
+    """A trained keypoint network plus the crop it expects. Loading uses safetensors (no pickle)."""
+
+    def __init__(self, weights: str | Path | None = None, device: str = "cpu") -> None:
+        path = Path(weights) if weights else default_weights_path()
+        if not path.is_file():
+            raise ModelError(f"model weights not found at {path}")
+        meta = read_metadata(path)
+        self.path = path
+        self.arch = meta["arch"]
+        self.version = meta.get("version", "unknown")
+        self.spec = CropSpec(**json.loads(meta["crop"]))
+        net = nets.create(self.arch, **json.loads(meta.get("arch_kwargs", "{}")))
+        try:
+            net.load_state_dict(load_file(str(path)))
+        except RuntimeError as e:
+            raise ModelError(f"weights at {path} do not fit architecture {self.arch!r}: {e}") from e
+        self.net = net.eval().to(device)
+        self.device = device
+        self.has_score = bool(getattr(net, "has_score", False))
+
+    def crops(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """Gray crops (n, S, S) uint8 and their image->crop matrices (n, 2, 3)."""
+        gray = to_gray(image) if self.spec.gray else image
+        angles = np.zeros(len(boxes)) if angles is None else angles
+        mats = np.stack([box_matrix(b, self.spec, a) for b, a in zip(boxes, angles)])
+        crops = np.stack([warp(gray, m, self.spec.size) for m in mats])
+        return crops, mats
+
+    @torch.inference_mode()
+    def forward(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Crops (n, S, S) -> points in crop pixels (n, 68, 2) and face scores (n,) in [0, 1]."""
+        x = torch.from_numpy(to_tensor_batch(list(crops))).to(self.device)
+        out = self.net(x).float().cpu().numpy()
+        pts = (out[:, : 2 * N_POINTS].reshape(-1, N_POINTS, 2) + 0.5) * self.spec.size
+        scores = 1.0 / (1.0 + np.exp(-out[:, 2 * N_POINTS])) if self.has_score else np.ones(len(out), np.float32)
+        return pts, scores.astype(np.float32)
+
+    def predict(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Keypoints (n, 68, 2) in image pixels and face scores (n,) for boxes (n, 4) = x, y, w, h."""
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        if len(boxes) == 0:
+            return np.zeros((0, N_POINTS, 2), np.float32), np.zeros(0, np.float32)
+        crops, mats = self.crops(image, boxes, angles)
+        pts, scores = self.forward(crops)
+        out = np.stack([apply_matrix(p, invert(m)) for p, m in zip(pts, mats)])
+        return out.astype(np.float32), scores
+
+
+@dataclass(frozen=True)
+class Face:
+    """One face: `box` (x, y, w, h), `score` (detector or model confidence), `keypoints` (68, 2)."""
+
+    box: np.ndarray
+    score: float
+    keypoints: np.ndarray
+
+
+class FaceLandmarker:
+    """Detect faces and predict their 68 iBUG landmarks (CPU, default weights).
+
+    >>> lm = FaceLandmarker()
+    >>> faces = lm.detect(image_bgr)   # [Face(box, score, keypoints), ...]
+    """
+
+    def __init__(self, weights: str | Path | None = None, min_face: int = 24,
+                 detector: HaarDetector | None = None) -> None:
+        self.model = LandmarkModel(weights)
+        self.detector = detector or HaarDetector(min_face=min_face)
+
+    def detect_faces(self, image_bgr: np.ndarray) -> Faces:
+        """Columnar result for one image: detector boxes with keypoints filled in."""
+        faces = self.detector(image_bgr)
+        kps, _ = self.model.predict(image_bgr, faces.boxes)
+        return faces.with_keypoints(kps)
+
+    def detect(self, image_bgr: np.ndarray) -> list[Face]:
+        """Find faces with the Haar detector and return one `Face` per face."""
+        return _to_list(self.detect_faces(image_bgr))
+
+    def landmarks(self, image_bgr: np.ndarray, boxes) -> list[Face]:
+        """Predict landmarks for boxes (n, 4) = x, y, w, h that the caller already has."""
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        kps, scores = self.model.predict(image_bgr, boxes)
+        return _to_list(Faces(boxes, scores, kps))
+
+
+def _to_list(faces: Faces) -> list[Face]:
+    return [Face(faces.boxes[i].copy(), float(faces.scores[i]), faces.keypoints[i].copy()) for i in range(len(faces))]

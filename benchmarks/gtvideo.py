@@ -1,0 +1,162 @@
+"""Ground-truth video generator: clips made from labelled hold-out faces, with true 68 points.
+
+Each clip pastes one or two labelled faces (image + 68 points from the people hold-out) onto
+a smooth synthetic background and moves them with a per-frame similarity transform, so the
+true points of every frame are known exactly. Kinds: pan, zoom, rotate, cross (two faces
+crossing), leave_return, occluder, still (sensor noise only).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+KINDS = ("pan", "zoom", "rotate", "cross", "leave_return", "occluder", "still")
+MOVING = ("pan", "zoom", "rotate", "cross", "leave_return")
+
+
+@dataclass(frozen=True)
+class LabelledFace:
+    image: np.ndarray  # BGR
+    points: np.ndarray  # (68, 2) pixels
+    name: str
+
+
+@dataclass(frozen=True)
+class GTClip:
+    """A generated clip: frames (BGR), true points (n_frames, n_faces, 68, 2) with NaN where a
+    face is not visible, and which face is drawn on top where two overlap."""
+
+    kind: str
+    fps: float
+    frames: list[np.ndarray]
+    points: np.ndarray
+
+    def write(self, path: str | Path) -> Path:
+        """Write the clip as mp4 (mp4v) and the truth beside it as `<path>.npz`."""
+        path = Path(path)
+        h, w = self.frames[0].shape[:2]
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+        for f in self.frames:
+            writer.write(f)
+        writer.release()
+        np.savez_compressed(path.with_suffix(path.suffix + ".npz"), points=self.points, kind=self.kind, fps=self.fps)
+        return path
+
+
+def load_holdout_faces(data_dir: str | Path, limit: int | None = None, seed: int = 0) -> list[LabelledFace]:
+    """Labelled faces of the people hold-out (never trained on), in a seeded random order."""
+    root = Path(data_dir) / "facial_keypoints"
+    people = set((root / "holdout_people.txt").read_text().split())
+    faces = []
+    for split, csv in (("training", "training_frames_keypoints.csv"), ("test", "test_frames_keypoints.csv")):
+        table = pd.read_csv(root / csv)
+        for row in table.itertuples(index=False):
+            name = row[0]
+            if name.rsplit("_", 1)[0] not in people:
+                continue
+            img = cv2.imread(str(root / split / name), cv2.IMREAD_COLOR)
+            if img is not None:
+                faces.append(LabelledFace(img, np.asarray(row[1:], np.float32).reshape(68, 2), name))
+    order = np.random.default_rng(seed).permutation(len(faces))
+    faces = [faces[i] for i in order]
+    return faces[:limit] if limit else faces
+
+
+def _background(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    w, h = size
+    small = rng.integers(40, 215, (6, 10, 3)).astype(np.uint8)
+    return cv2.GaussianBlur(cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC), (0, 0), 9)
+
+
+def _face_mask(face: LabelledFace) -> np.ndarray:
+    """Soft mask of the face region: landmark hull grown upwards to the forehead."""
+    pts = face.points
+    top = pts[17:27].copy()
+    top[:, 1] -= 0.35 * (pts[:, 1].max() - pts[:, 1].min())
+    hull = cv2.convexHull(np.concatenate([pts, top]).astype(np.int32))
+    mask = np.zeros(face.image.shape[:2], np.float32)
+    cv2.fillConvexPoly(mask, hull, 1.0)
+    k = max(3, int(0.08 * (pts[:, 0].max() - pts[:, 0].min())) | 1)
+    mask = cv2.dilate(mask, np.ones((k, k), np.uint8))
+    return cv2.GaussianBlur(mask, (0, 0), k / 2.0)
+
+
+def _similarity(face: LabelledFace, cx: float, cy: float, iod: float, angle_deg: float) -> np.ndarray:
+    """Matrix placing the face centre at (cx, cy) with outer-eye distance `iod` px, rotated."""
+    pts = face.points
+    src_c = pts.mean(axis=0)
+    k = iod / max(float(np.linalg.norm(pts[45] - pts[36])), 1.0)
+    a = math.radians(angle_deg)
+    m = np.array([[k * math.cos(a), -k * math.sin(a), 0.0], [k * math.sin(a), k * math.cos(a), 0.0]])
+    m[:, 2] = np.array([cx, cy]) - m[:, :2] @ src_c
+    return m
+
+
+def _paste(frame: np.ndarray, face: LabelledFace, mask: np.ndarray, m: np.ndarray) -> np.ndarray:
+    h, w = frame.shape[:2]
+    img = cv2.warpAffine(face.image, m, (w, h), flags=cv2.INTER_LINEAR)
+    alpha = cv2.warpAffine(mask, m, (w, h), flags=cv2.INTER_LINEAR)[..., None]
+    return (frame * (1 - alpha) + img * alpha).astype(np.uint8)
+
+
+def _visible(points: np.ndarray, size: tuple[int, int]) -> bool:
+    inside = (points[:, 0] >= 0) & (points[:, 0] < size[0]) & (points[:, 1] >= 0) & (points[:, 1] < size[1])
+    return bool(inside.mean() >= 0.9)
+
+
+def _poses(kind: str, n: int, size: tuple[int, int]) -> list[list[tuple[float, float, float, float]]]:
+    """Per frame, per face: (cx, cy, iod, angle)."""
+    w, h = size
+    out = []
+    for i in range(n):
+        s = i / max(n - 1, 1)
+        wave = math.sin(2 * math.pi * s)
+        if kind == "pan":
+            poses = [(0.2 * w + 0.6 * w * s, 0.5 * h + 0.1 * h * wave, 60.0, 0.0)]
+        elif kind == "zoom":
+            poses = [(0.5 * w, 0.5 * h, 60.0 * (1.0 + 0.6 * wave), 0.0)]
+        elif kind == "rotate":
+            poses = [(0.5 * w, 0.5 * h, 60.0, 30.0 * wave)]
+        elif kind == "cross":
+            poses = [(0.15 * w + 0.7 * w * s, 0.5 * h, 55.0, 0.0), (0.85 * w - 0.7 * w * s, 0.45 * h, 60.0, 0.0)]
+        elif kind == "leave_return":
+            ramp = min(1.0, s / 0.3, (1.0 - s) / 0.3)  # out over 30% of the clip, away, back
+            x = 0.4 * w + 0.9 * w * ramp
+            poses = [(x, 0.5 * h, 60.0, 0.0)]
+        else:  # still, occluder
+            poses = [(0.5 * w, 0.5 * h, 60.0, 0.0)]
+        out.append(poses)
+    return out
+
+
+def make_clip(kind: str, faces: list[LabelledFace], n_frames: int = 90, fps: float = 30.0,
+              size: tuple[int, int] = (640, 360), seed: int = 0) -> GTClip:
+    """Generate one ground-truth clip of `kind` from the first one or two `faces`."""
+    if kind not in KINDS:
+        raise ValueError(f"expected a clip kind in {KINDS}, got {kind!r}")
+    rng = np.random.default_rng(seed)
+    bg = _background(size, rng)
+    poses = _poses(kind, n_frames, size)
+    used = faces[: len(poses[0])]
+    masks = [_face_mask(f) for f in used]
+    frames, truth = [], np.full((n_frames, len(used), 68, 2), np.nan, np.float32)
+    for i, frame_poses in enumerate(poses):
+        frame = bg.copy()
+        for j, (face, mask, pose) in enumerate(zip(used, masks, frame_poses)):
+            m = _similarity(face, *pose)
+            frame = _paste(frame, face, mask, m)
+            pts = face.points @ m[:, :2].T + m[:, 2]
+            if _visible(pts, size):
+                truth[i, j] = pts
+        if kind == "occluder":
+            x = int(size[0] * (0.3 + 0.4 * i / max(n_frames - 1, 1)))
+            cv2.rectangle(frame, (x - 15, 0), (x + 15, size[1]), (90, 90, 90), -1)
+        if kind == "still":
+            frame = np.clip(frame + rng.normal(0, 4.0, frame.shape), 0, 255).astype(np.uint8)
+        frames.append(frame)
+    return GTClip(kind, fps, frames, truth)

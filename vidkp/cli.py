@@ -1,0 +1,147 @@
+"""The `vidkp` command: a thin Typer layer over `vidkp.run` (parse, call, print, exit code).
+
+Exit codes: 0 every input ok; 1 some inputs failed (listed); 2 usage error (bad option,
+unusable --out, parameters differing from the run stored in --out, missing weights);
+130 interrupted (rerun the same command to resume).
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from vidkp.config import RunConfig
+from vidkp.errors import VidkpError
+
+app = typer.Typer(
+    help="Batch 68-point facial keypoints for videos and images, written as a Parquet dataset.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+out_console = Console()
+err_console = Console(stderr=True)
+_D = RunConfig()
+
+
+class RichProgress:
+    """Progress bars over inputs and frames (to stderr)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress = Progress(TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[note]}"), TimeElapsedColumn(),
+                                 console=err_console, disable=not enabled, transient=False)
+        self.inputs = self.frames_task = None
+
+    def __enter__(self) -> "RichProgress":
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+
+    def start(self, total: int, skipped: int, frames_estimate: int | None) -> None:
+        note = f"{skipped} already done" if skipped else ""
+        self.inputs = self.progress.add_task("inputs", total=total, completed=skipped, note=note)
+        self.frames_task = self.progress.add_task("frames", total=frames_estimate, note="")
+
+    def frames(self, n: int) -> None:
+        self.progress.advance(self.frames_task, n)
+
+    def input_done(self, rec: dict[str, Any]) -> None:
+        self.progress.advance(self.inputs, 1)
+        if rec.get("status") != "ok":
+            self.progress.console.print(f"[red]failed[/red] {rec['video']}: {rec.get('error', '')}",
+                                        markup=True, highlight=False)
+
+
+def _summary_table(s) -> Table:
+    t = Table(title=f"vidkp run -> {s.out}", show_header=True)
+    for col in ("inputs", "skipped (done before)", "ok", "failed", "frames", "face rows", "seconds", "frames/s"):
+        t.add_column(col, justify="right")
+    t.add_row(str(s.inputs), str(s.skipped), str(s.ok), str(len(s.failed)), str(s.frames), str(s.faces),
+              f"{s.seconds:.1f}", f"{s.frames_per_second:.1f}")
+    return t
+
+
+@app.command("run")
+def run_cmd(
+    inputs: List[str] = typer.Argument(..., metavar="INPUT...",
+                                       help="Video or image files, directories (searched recursively for known "
+                                            "video/image extensions), or @list.txt files with one path a line."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output Parquet dataset directory (created; "
+                             "an existing one from the same command is resumed)."),
+    annotate: Optional[Path] = typer.Option(None, "--annotate", metavar="DIR",
+                                            help="Also write annotated copies (boxes, ids, 68 points) to "
+                                                 "DIR/<relative path>.mp4, or the image extension for stills."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join (e.g. ray://host:10001 "
+                                          "or auto); default: RAY_ADDRESS if set, else a local Ray on loopback."),
+    workers: int = typer.Option(_D.workers, "--workers", "-w", min=0,
+                                help="Parallel workers, one CPU each; 0 runs serially in this process "
+                                     "without Ray."),
+    every: int = typer.Option(_D.every, "--every", min=1, help="Detect and landmark every Nth frame "
+                              "(rows only for those frames)."),
+    max_frames: Optional[int] = typer.Option(None, "--max-frames", min=1, help="Only the first N frames of "
+                                             "each video. [default: all]"),
+    min_face: int = typer.Option(_D.min_face, "--min-face", min=1, metavar="PX",
+                                 help="Smallest face side to detect, in original-frame pixels."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Delete an existing vidkp output at --out and "
+                                   "start over (default: resume it)."),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="Landmark model (.safetensors). "
+                                           "[default: the shipped model]"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log details to stderr."),
+) -> None:
+    """Find faces and their 68 keypoints in every INPUT; write one row per (input, frame, face) to OUT.
+
+    Read the result with pandas.read_parquet(OUT); OUT/_manifest.parquet has one row per input
+    (status ok|failed with the error). Rerun the same command to resume an interrupted run.
+    Exit code 0: all inputs ok; 1: some failed; 2: usage error.
+    """
+    from vidkp.distributed import run
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        with RichProgress(enabled=not quiet) as prog:
+            summary = run(inputs, out, progress=prog, annotate=annotate, address=address, workers=workers,
+                          every=every, max_frames=max_frames, min_face=min_face, overwrite=overwrite,
+                          weights=weights)
+    except VidkpError as e:
+        err_console.print(f"error: {e}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted: rerun the same command to resume", highlight=False)
+        raise typer.Exit(130) from None
+    if summary.nothing_to_do:
+        out_console.print(f"nothing to do: all {summary.inputs} inputs already done in {summary.out} "
+                          "(use --overwrite to start over)", highlight=False)
+    out_console.print(_summary_table(summary))
+    for video, error in summary.failed:
+        out_console.print(f"FAILED {video}: {error}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(summary.exit_code)
+
+
+@app.command("sample")
+def sample_cmd(
+    directory: Path = typer.Argument(..., metavar="DIR", help="Where to write grace_hopper.mp4."),
+    seconds: float = typer.Option(4.0, "--seconds", min=0.1, help="Clip length."),
+    fps: float = typer.Option(25.0, "--fps", min=1.0, help="Frame rate."),
+) -> None:
+    """Write a short 640x360 clip of a moving, zooming face (matplotlib's grace_hopper.jpg) to DIR."""
+    from vidkp.sample import make_sample
+
+    try:
+        path = make_sample(directory, seconds=seconds, fps=fps)
+    except VidkpError as e:
+        err_console.print(f"error: {e}", highlight=False, markup=False)
+        raise typer.Exit(2) from None
+    out_console.print(f"wrote {path}", highlight=False)
+
+
+@app.callback()
+def main() -> None:
+    """vidkp: batch facial keypoints. `vidkp sample DIR` makes a test clip; `vidkp run` processes inputs."""

@@ -1,0 +1,96 @@
+"""One frozen `RunConfig`: every default of `vidkp run` once, with its type and meaning.
+
+Precedence is decided in one line (`RunConfig.from_options`): explicit argument, else default.
+No settings file is read. `output_params()` lists the fields that change the rows written;
+a resumed run must match them exactly.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from vidkp.errors import InputError
+
+
+def default_workers() -> int:
+    """One worker per CPU core of this machine."""
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Options of one batch run (CLI flags and `vidkp.run` keyword arguments alike)."""
+
+    every: int = 1
+    """Run detection and landmarks on every Nth decoded frame (1 = all frames)."""
+    max_frames: int | None = None
+    """Only the first N decoded frames of each video (None = whole video)."""
+    min_face: int = 24
+    """Smallest face side to detect, in original-frame pixels."""
+    max_side: int = 640
+    """Frames are downscaled to this longer side for detection only (landmarks use full res)."""
+    weights: str | None = None
+    """Landmark weights (.safetensors); None = the shipped default model."""
+    annotate: str | None = None
+    """Directory for annotated copies of each input (None = no annotation)."""
+    workers: int = field(default_factory=default_workers)
+    """Parallel workers (Ray actors, one CPU each); 0 = serial, in this process, without Ray."""
+    address: str | None = None
+    """Ray cluster address to join (else RAY_ADDRESS, else a local loopback-only Ray)."""
+    overwrite: bool = False
+    """Delete an existing output dataset first instead of resuming it."""
+    images_per_task: int = 8
+    """Still images are sent to workers in batches of this many."""
+    in_flight_per_worker: int = 2
+    """Bound on submitted-but-unfinished tasks per worker (keeps memory and queues small)."""
+    iou_threshold: float = 0.3
+    """Tracker: least IoU for a detection to continue a track."""
+    max_age: int = 5
+    """Tracker: processed frames a track may go unmatched before its id is retired."""
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.every >= 1, "every", ">= 1", self.every),
+            (self.max_frames is None or self.max_frames >= 1, "max_frames", ">= 1 or None", self.max_frames),
+            (self.min_face >= 1, "min_face", ">= 1", self.min_face),
+            (self.max_side >= 32, "max_side", ">= 32", self.max_side),
+            (self.workers >= 0, "workers", ">= 0", self.workers),
+            (self.images_per_task >= 1, "images_per_task", ">= 1", self.images_per_task),
+            (self.in_flight_per_worker >= 1, "in_flight_per_worker", ">= 1", self.in_flight_per_worker),
+            (0.0 < self.iou_threshold <= 1.0, "iou_threshold", "in (0, 1]", self.iou_threshold),
+            (self.max_age >= 0, "max_age", ">= 0", self.max_age),
+        ]
+        for ok, name, expected, got in checks:
+            if not ok:
+                raise InputError(f"option {name}: expected {expected}, got {got!r}")
+
+    @classmethod
+    def from_options(cls, **options: Any) -> "RunConfig":
+        """Build from keyword options; None means 'use the default' (the one precedence rule)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TypeError(f"unknown run options {unknown}; known: {sorted(known)}")
+        given = {k: v for k, v in options.items() if v is not None}
+        for key in ("weights", "annotate"):
+            if key in given:
+                given[key] = str(given[key])
+        return replace(cls(), **given)
+
+    def output_params(self) -> dict[str, Any]:
+        """The options that change what is written; stored in OUT/_run.json and compared on resume."""
+        return {
+            "every": self.every,
+            "max_frames": self.max_frames,
+            "min_face": self.min_face,
+            "max_side": self.max_side,
+            "iou_threshold": self.iou_threshold,
+            "max_age": self.max_age,
+            "annotate": str(Path(self.annotate).resolve()) if self.annotate else None,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)

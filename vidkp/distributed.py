@@ -1,0 +1,346 @@
+"""Batch execution: resume bookkeeping, Ray workers with bounded in-flight work, manifest merge.
+
+`run()` is the Python API behind `vidkp run`. Each worker (a Ray actor with one CPU, or the
+calling process when `workers=0`) holds one loaded `Pipeline`; the driver only sends input
+paths and receives small `InputSummary` records, never frames. Videos are one task each;
+stills go in batches of `images_per_task`. Each input writes its own part file and completion
+marker atomically, so an interrupted run can be resumed by running the same command again.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Protocol, Sequence
+
+from vidkp.config import RunConfig
+from vidkp.errors import ModelError, OutputError
+from vidkp.landmarks import default_weights_path, read_metadata
+from vidkp.pipeline import InputSummary, Pipeline, file_sha256
+from vidkp.sources import Source, expand
+from vidkp.write import (DONE_DIR, RUN_FILE, atomic_write_bytes, part_name, read_markers, remove_temp_files,
+                         write_manifest)
+
+log = logging.getLogger(__name__)
+
+
+class ProgressSink(Protocol):
+    """What `run()` reports while it works (the CLI draws rich progress bars from it)."""
+
+    def start(self, total: int, skipped: int, frames_estimate: int | None) -> None: ...
+    def frames(self, n: int) -> None: ...
+    def input_done(self, summary: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class RunSummary:
+    """What one `run()` call did. `failed` lists (input, one-line error) for the requested inputs."""
+
+    out: str
+    inputs: int
+    skipped: int
+    processed: int
+    ok: int
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    frames: int = 0
+    faces: int = 0
+    seconds: float = 0.0
+    workers: int = 0
+    manifest: str = ""
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return self.processed == 0
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+# --------------------------------------------------------------------------- output & resume
+def run_params(config: RunConfig) -> dict[str, Any]:
+    """Everything that decides the rows: output options plus the model file's identity."""
+    weights = Path(config.weights) if config.weights else default_weights_path()
+    if not weights.is_file():
+        raise ModelError(f"model weights not found at {weights}")
+    meta = read_metadata(weights)
+    return {**config.output_params(), "model_version": meta.get("version", "unknown"),
+            "model_sha256": file_sha256(weights)}
+
+
+def prepare_output(out: str | Path, params: dict[str, Any], overwrite: bool) -> dict[str, dict[str, Any]]:
+    """Create or reopen OUT; returns the completion markers of inputs already finished there.
+
+    Refuses (OutputError) a directory that is not a vidkp dataset, or one written with other
+    parameters (unless `overwrite`, which deletes a vidkp dataset and starts over).
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"expected a directory for --out, got a file at {out}")
+    run_file = out / RUN_FILE
+    if out.is_dir() and any(out.iterdir()):
+        if not run_file.is_file():
+            raise OutputError(f"{out} is not empty and holds no {RUN_FILE}: not a vidkp output; "
+                              "choose another --out")
+        if overwrite:
+            shutil.rmtree(out)
+        else:
+            try:
+                stored = json.loads(run_file.read_text())["params"]
+            except (OSError, ValueError, KeyError) as e:
+                raise OutputError(f"cannot read {run_file}: {e}") from e
+            if stored != params:
+                diff = {k: (stored.get(k), params.get(k)) for k in sorted(set(stored) | set(params))
+                        if stored.get(k) != params.get(k)}
+                shown = "; ".join(f"{k}: stored {a!r}, now {b!r}" for k, a, b in
+                                  ((k, *v) for k, v in diff.items()))
+                raise OutputError(f"{out} was written with other parameters ({shown}); "
+                                  "rerun with the same options to resume, or use --overwrite to start over")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / DONE_DIR).mkdir(exist_ok=True)
+        if not run_file.is_file():
+            from vidkp import __version__
+
+            atomic_write_bytes(run_file, json.dumps({"params": params, "vidkp_version": __version__,
+                                                     "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+                                                    indent=1, sort_keys=True).encode())
+    except OSError as e:
+        raise OutputError(f"cannot write to output directory {out}: {e}") from e
+    removed = remove_temp_files(out)
+    if removed:
+        log.info("removed %d temporary files left by an interrupted run in %s", removed, out)
+    markers = read_markers(out)
+    # an 'ok' marker whose part file has gone is not finished
+    return {k: m for k, m in markers.items() if m.get("status") != "ok" or (out / part_name(k)).is_file()}
+
+
+def _work_items(todo: Sequence[Source], images_per_task: int) -> list[list[Source]]:
+    """Videos one per task, stills in batches; biggest work first (better load balance)."""
+    def size(s: Source) -> int:
+        try:
+            return os.path.getsize(s.path)
+        except OSError:
+            return 0
+
+    videos = sorted((s for s in todo if s.kind == "video"), key=lambda s: (-size(s), s.path))
+    images = [s for s in todo if s.kind == "image"]
+    items = [[v] for v in videos]
+    items += [images[i:i + images_per_task] for i in range(0, len(images), images_per_task)]
+    return items
+
+
+# --------------------------------------------------------------------------- execution
+def _serial(items: list[list[Source]], config: RunConfig, params: dict[str, Any], out: Path,
+            on_done: Callable[[dict[str, Any]], None], on_frames: Callable[[int], None]) -> None:
+    pipe = Pipeline(config, params)
+    for item in items:
+        for src in item:
+            on_done(pipe.process(src, out, on_frames).record())
+
+
+def init_local_ray(num_cpus: int, address: str | None = None) -> None:
+    """Start (or join, with `address`) Ray; a local Ray listens on loopback only, no dashboard."""
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    import ray
+
+    if address:
+        ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+    else:
+        ray.init(num_cpus=max(num_cpus, 1), include_dashboard=False, log_to_driver=False,
+                 _node_ip_address="127.0.0.1", logging_level=logging.ERROR)
+
+
+_ACTOR_CLS = None
+
+
+def _actor_class():
+    """The Ray actor class, defined lazily so that importing vidkp does not import Ray."""
+    global _ACTOR_CLS
+    if _ACTOR_CLS is None:
+        import ray
+
+        @ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)
+        class PipelineWorker:
+            """One worker process: threads pinned to 1, model loaded once, many inputs."""
+
+            def __init__(self, config_json: str, params: dict[str, Any], counter: Any) -> None:
+                import cv2
+                import torch
+
+                torch.set_num_threads(1)
+                cv2.setNumThreads(1)
+                self.pipe = Pipeline(RunConfig(**json.loads(config_json)), params)
+                self.counter = counter
+
+            def process(self, sources: list[Source], out: str) -> list[dict[str, Any]]:
+                on_frames = (lambda n: self.counter.add.remote(n)) if self.counter is not None else None
+                return [self.pipe.process(s, out, on_frames).record() for s in sources]
+
+        @ray.remote(num_cpus=0)
+        class FrameCounter:
+            """Frames decoded so far, pushed by workers for the driver's progress bar."""
+
+            def __init__(self) -> None:
+                self.n = 0
+
+            def add(self, n: int) -> None:
+                self.n += n
+
+            def get(self) -> int:
+                return self.n
+
+        _ACTOR_CLS = (PipelineWorker, FrameCounter)
+    return _ACTOR_CLS
+
+
+def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], out: Path,
+         on_done: Callable[[dict[str, Any]], None], on_frames: Callable[[int], None]) -> None:
+    import ray
+    from ray.exceptions import RayActorError, RayTaskError
+
+    started = False
+    if not ray.is_initialized():
+        init_local_ray(config.workers, config.address)
+        started = True
+    try:
+        worker_cls, counter_cls = _actor_class()
+        counter = counter_cls.remote()
+        cfg_json = config.to_json()
+        n_workers = max(1, min(config.workers, len(items)))
+        actors = [worker_cls.remote(cfg_json, params, counter) for _ in range(n_workers)]
+        queue = list(reversed(items))
+        attempts: dict[int, int] = {}
+        pending: dict[Any, tuple[int, Any, list[Source]]] = {}
+        load = [0] * n_workers
+
+        def submit(slot: int) -> None:
+            while queue and load[slot] < config.in_flight_per_worker:
+                item = queue.pop()
+                ref = actors[slot].process.remote(item, str(out))
+                pending[ref] = (slot, actors[slot], item)
+                load[slot] += 1
+
+        for slot in range(n_workers):
+            submit(slot)
+        seen_frames = 0
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+            seen_frames = _poll_frames(counter, seen_frames, on_frames)
+            for ref in ready:
+                slot, actor, item = pending.pop(ref)
+                load[slot] -= 1
+                try:
+                    for rec in ray.get(ref):
+                        on_done(rec)
+                except (RayActorError, RayTaskError) as e:
+                    if isinstance(e, RayActorError) and actors[slot] is actor:  # it died: replace it
+                        ray.kill(actors[slot], no_restart=True)
+                        actors[slot] = worker_cls.remote(cfg_json, params, counter)
+                    msg = f"worker failed: {' '.join(str(e).split())[:300]}"
+                    log.warning("%s (inputs %s)", msg, [s.path for s in item])
+                    attempts[id(item)] = attempts.get(id(item), 0) + 1
+                    if attempts[id(item)] < 2:  # one retry, then record the failure (no marker)
+                        queue.append(item)
+                        submit(slot)
+                        continue
+                    for s in item:
+                        on_done(InputSummary(video=s.path, kind=s.kind, status="failed", error=msg,
+                                             params=json.dumps(params, sort_keys=True)).record()
+                                | {"_crashed": True})
+                submit(slot)
+        _poll_frames(counter, seen_frames, on_frames)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _poll_frames(counter: Any, seen: int, on_frames: Callable[[int], None]) -> int:
+    import ray
+
+    try:
+        now = ray.get(counter.get.remote(), timeout=5)
+    except Exception:  # noqa: BLE001 - progress is best effort
+        return seen
+    if now > seen:
+        on_frames(now - seen)
+    return max(now, seen)
+
+
+# --------------------------------------------------------------------------- public API
+def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.PathLike, *,
+        progress: ProgressSink | None = None, **options: Any) -> RunSummary:
+    """Find faces and 68 keypoints in every input; write a Parquet dataset at `out`.
+
+    `inputs`: files, directories (searched recursively) and `@list.txt` files. `options` are the
+    fields of `RunConfig` (every, max_frames, min_face, weights, annotate, workers, address,
+    overwrite, ...). Rerunning with the same options resumes: finished inputs are skipped.
+    Raises OutputError / ModelError / InputError for unusable options; bad inputs do not raise,
+    they are listed in `RunSummary.failed` and in OUT/_manifest.parquet.
+    """
+    t0 = time.perf_counter()
+    config = RunConfig.from_options(**options)
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    sources = expand(inputs)
+    params = run_params(config)
+    out = Path(out)
+    done = prepare_output(out, params, config.overwrite)
+    todo = [s for s in sources if s.key not in done]
+    skipped = len(sources) - len(todo)
+    if progress is not None:
+        progress.start(len(sources), skipped, None)
+    records: dict[str, dict[str, Any]] = {}
+
+    def on_done(rec: dict[str, Any]) -> None:
+        records[rec["video"]] = rec
+        if progress is not None:
+            progress.input_done(rec)
+
+    def on_frames(n: int) -> None:
+        if progress is not None:
+            progress.frames(n)
+
+    items = _work_items(todo, config.images_per_task)
+    if items:
+        if config.workers == 0:
+            _serial(items, config, params, out, on_done, on_frames)
+        else:
+            _ray(items, config, params, out, on_done, on_frames)
+    # merge: every finished input of the dataset, plus this run's crashed inputs (not finished)
+    all_recs = {m["video"]: m for m in read_markers(out).values()}
+    for video, rec in records.items():
+        if rec.get("_crashed"):
+            all_recs[video] = {k: v for k, v in rec.items() if k != "_crashed"}
+    manifest = write_manifest(out, all_recs.values())
+    wanted = {s.path for s in sources}
+    failed = sorted((v, r.get("error", "")) for v, r in all_recs.items() if v in wanted and r["status"] != "ok")
+    this_run = list(records.values())
+    return RunSummary(
+        out=str(out), inputs=len(sources), skipped=skipped, processed=len(this_run),
+        ok=sum(1 for v, r in all_recs.items() if v in wanted and r["status"] == "ok"), failed=failed,
+        frames=sum(int(r.get("frames") or 0) for r in this_run),
+        faces=sum(int(r.get("face_rows") or 0) for r in this_run),
+        seconds=time.perf_counter() - t0, workers=config.workers, manifest=str(manifest))
+
+
+def load_tracks(out: str | os.PathLike, columns: list[str] | None = None):
+    """The rows of a vidkp output dataset as a pandas DataFrame (manifest and temp files ignored)."""
+    import pandas as pd
+
+    return pd.read_parquet(out, columns=columns)
+
+
+def load_manifest(out: str | os.PathLike):
+    """OUT/_manifest.parquet as a pandas DataFrame: one row per input."""
+    import pandas as pd
+
+    return pd.read_parquet(Path(out) / "_manifest.parquet")

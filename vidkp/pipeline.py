@@ -1,0 +1,220 @@
+"""Process one input: Frame -> Faces -> landmarks -> tracks -> Parquet rows (+ annotated copy).
+
+`Pipeline` holds one loaded `FaceLandmarker` and is reused for many inputs (one per worker
+process). `Pipeline.process()` never raises for a bad input: it returns an `InputSummary` with
+status "failed" and a one-line error, so one bad file never stops a batch.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import socket
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from vidkp.annotate import AnnotatedVideo, Annotator
+from vidkp.config import RunConfig
+from vidkp.decode import VideoReader, read_image
+from vidkp.detect import HaarDetector
+from vidkp.errors import VidkpError
+from vidkp.faces import Faces
+from vidkp.landmarks import FaceLandmarker
+from vidkp.sources import Source
+from vidkp.track import Tracker
+from vidkp.write import PartWriter, part_name, write_marker
+
+log = logging.getLogger(__name__)
+
+STILL_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+STAGES = ("decode", "detect", "landmarks", "track", "write", "annotate")
+
+
+@dataclass
+class InputSummary:
+    """The small result one input sends back to the driver (also its manifest row)."""
+
+    video: str
+    kind: str
+    status: str = "ok"
+    error: str = ""
+    frames: int = 0
+    fps: float = 0.0
+    width: int = 0
+    height: int = 0
+    duration: float = 0.0
+    face_rows: int = 0
+    seconds: float = 0.0
+    worker: str = ""
+    vidkp_version: str = ""
+    model_version: str = ""
+    params: str = ""
+    part: str = ""
+    annotated: str = ""
+    timings_ms: str = ""
+    processed_frames: int = 0
+
+    def record(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def worker_name() -> str:
+    """host plus, inside Ray, the node IP and a short node id."""
+    name = socket.gethostname()
+    try:
+        import ray
+
+        if ray.is_initialized():
+            ctx = ray.get_runtime_context()
+            node = ray._private.worker.global_worker.node_ip_address  # the IP Ray uses for this node
+            name += f" {node} node:{ctx.get_node_id()[:12]}"
+    except Exception:  # noqa: BLE001 - the worker name is informational only
+        pass
+    return f"{name} pid:{os.getpid()}"
+
+
+def one_line(exc: BaseException) -> str:
+    msg = " ".join(str(exc).split()) or exc.__class__.__name__
+    kind = "" if isinstance(exc, VidkpError) else f"{exc.__class__.__name__}: "
+    return (kind + msg)[:500]
+
+
+def annotation_path(ann_dir: str, source: Source) -> Path:
+    stem, ext = os.path.splitext(source.rel)
+    if source.kind == "image":
+        ext = ext.lower() if ext.lower() in STILL_EXTS else ".png"
+    else:
+        ext = ".mp4"
+    return Path(ann_dir) / f"{stem}{ext}"
+
+
+def file_sha256(path: str | Path, limit: int | None = None) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Pipeline:
+    """Loaded model + per-input processing. One instance per worker process."""
+
+    def __init__(self, config: RunConfig, params: dict[str, Any] | None = None) -> None:
+        from vidkp import __version__
+
+        self.config = config
+        self.landmarker = FaceLandmarker(config.weights, detector=HaarDetector(min_face=config.min_face,
+                                                                               max_side=config.max_side))
+        self.tracker = Tracker(config.iou_threshold, config.max_age)
+        self.annotator = Annotator()
+        self.vidkp_version = __version__
+        self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)
+        self.worker = worker_name()
+
+    @property
+    def model_version(self) -> str:
+        return str(self.landmarker.model.version)
+
+    def faces(self, image) -> tuple[Faces, dict[str, float]]:
+        """Detect, landmark and track one selected frame; returns faces and stage times (s)."""
+        t0 = time.perf_counter()
+        det = self.landmarker.detector(image)
+        t1 = time.perf_counter()
+        kps, _ = self.landmarker.model.predict(image, det.boxes)
+        faces = det.with_keypoints(kps)
+        t2 = time.perf_counter()
+        faces = self.tracker.update(faces)
+        t3 = time.perf_counter()
+        return faces, {"detect": t1 - t0, "landmarks": t2 - t1, "track": t3 - t2}
+
+    def process(self, source: Source, out_dir: str | Path,
+                on_frames: Callable[[int], None] | None = None) -> InputSummary:
+        """Process one input into its part file and completion marker; never raises for bad input."""
+        t_start = time.perf_counter()
+        summary = InputSummary(video=source.path, kind=source.kind, worker=self.worker,
+                               vidkp_version=self.vidkp_version, model_version=self.model_version,
+                               params=self.params_json, part=part_name(source.key))
+        times = dict.fromkeys(STAGES, 0.0)
+        try:
+            if source.kind == "image":
+                self._image(source, out_dir, summary, times)
+            else:
+                self._video(source, out_dir, summary, times, on_frames)
+        except Exception as e:  # noqa: BLE001 - a bad input must never stop the batch
+            log.debug("input %s failed", source.path, exc_info=True)
+            summary.status, summary.error, summary.part = "failed", one_line(e), ""
+            summary.face_rows = 0
+        summary.seconds = round(time.perf_counter() - t_start, 4)
+        summary.timings_ms = json.dumps({k: round(v * 1000, 1) for k, v in times.items()})
+        try:
+            write_marker(out_dir, source.key, summary.record())
+        except OSError as e:
+            summary.status, summary.error = "failed", f"cannot write completion marker: {e}"
+        return summary
+
+    def _image(self, source: Source, out_dir, summary: InputSummary, times: dict[str, float]) -> None:
+        t0 = time.perf_counter()
+        image = read_image(source.path)
+        times["decode"] += time.perf_counter() - t0
+        summary.frames = summary.processed_frames = 1
+        summary.height, summary.width = image.shape[:2]
+        self.tracker.reset()
+        faces, st = self.faces(image)
+        for k, v in st.items():
+            times[k] += v
+        t0 = time.perf_counter()
+        ann = self.config.annotate
+        if ann:
+            path = annotation_path(ann, source)
+            with AnnotatedVideo(path, 0, still=True) as sink:
+                sink.write(self.annotator(image, faces))
+            summary.annotated = str(path)
+        times["annotate"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        with PartWriter(out_dir, source.key) as part:
+            part.add(source.path, 0, 0.0, faces)
+        summary.face_rows = part.rows
+        times["write"] += time.perf_counter() - t0
+
+    def _video(self, source: Source, out_dir, summary: InputSummary, times: dict[str, float],
+               on_frames: Callable[[int], None] | None) -> None:
+        cfg = self.config
+        self.tracker.reset()
+        ann_path = annotation_path(cfg.annotate, source) if cfg.annotate else None
+        last, reported = Faces.empty(), 0
+        with contextlib.ExitStack() as stack:
+            t0 = time.perf_counter()
+            reader = stack.enter_context(VideoReader(source.path))
+            summary.fps = reader.info.fps
+            part = stack.enter_context(PartWriter(out_dir, source.key))
+            sink = stack.enter_context(AnnotatedVideo(ann_path, reader.info.fps)) if ann_path else None
+            for frame, selected in reader.frames(cfg.every, cfg.max_frames, keep_all=sink is not None):
+                times["decode"] += time.perf_counter() - t0
+                if summary.frames == 0 and frame.image.size:
+                    summary.height, summary.width = frame.image.shape[:2]
+                summary.frames += 1
+                if selected:
+                    last, st = self.faces(frame.image)
+                    for k, v in st.items():
+                        times[k] += v
+                    summary.processed_frames += 1
+                    t1 = time.perf_counter()
+                    part.add(source.path, frame.index, frame.timestamp, last)
+                    times["write"] += time.perf_counter() - t1
+                if sink is not None:
+                    t1 = time.perf_counter()
+                    sink.write(self.annotator(frame.image, last))
+                    times["annotate"] += time.perf_counter() - t1
+                if on_frames is not None and summary.frames - reported >= 25:
+                    on_frames(summary.frames - reported)
+                    reported = summary.frames
+                t0 = time.perf_counter()
+        if on_frames is not None and summary.frames > reported:
+            on_frames(summary.frames - reported)
+        summary.face_rows = part.rows
+        summary.annotated = str(ann_path) if ann_path else ""
+        summary.duration = round(summary.frames / summary.fps, 4) if summary.fps else 0.0

@@ -1,0 +1,197 @@
+"""Parquet output. The column contract lives here.
+
+OUT is a Parquet dataset directory; `pandas.read_parquet(OUT)` returns one row per
+(input, frame, face) with `COLUMNS`. Each input has one part file `part-<key>.parquet`, written
+under a temporary name `.tmp-...` and renamed into place when complete, so a part is either
+whole or absent. Files starting with `_` or `.` (the manifest, run parameters, per-input
+markers, temp files) are ignored by Parquet dataset readers.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from vidkp.faces import N_POINTS, Faces
+from vidkp.errors import OutputError
+
+_POINT_COLS = [f"x_{i}" for i in range(N_POINTS)] + [f"y_{i}" for i in range(N_POINTS)]
+
+SCHEMA = pa.schema(
+    [
+        pa.field("video", pa.string()),
+        pa.field("frame", pa.int64()),
+        pa.field("timestamp", pa.float64()),
+        pa.field("face_id", pa.int64()),
+        pa.field("box_x", pa.float32()),
+        pa.field("box_y", pa.float32()),
+        pa.field("box_w", pa.float32()),
+        pa.field("box_h", pa.float32()),
+        pa.field("confidence", pa.float32()),
+    ]
+    + [pa.field(c, pa.float32()) for c in _POINT_COLS]
+)
+COLUMNS: list[str] = SCHEMA.names
+
+MANIFEST = "_manifest.parquet"
+RUN_FILE = "_run.json"
+DONE_DIR = "_done"
+TMP_PREFIX = ".tmp-"
+
+MANIFEST_SCHEMA = pa.schema(
+    [
+        ("video", pa.string()), ("kind", pa.string()), ("status", pa.string()), ("error", pa.string()),
+        ("frames", pa.int64()), ("fps", pa.float64()), ("width", pa.int64()), ("height", pa.int64()),
+        ("duration", pa.float64()), ("face_rows", pa.int64()), ("seconds", pa.float64()),
+        ("worker", pa.string()), ("vidkp_version", pa.string()), ("model_version", pa.string()),
+        ("params", pa.string()), ("part", pa.string()), ("annotated", pa.string()), ("timings_ms", pa.string()),
+    ]
+)
+
+
+def part_name(key: str) -> str:
+    return f"part-{key}.parquet"
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write `data` to `path` via a `.tmp-` file in the same directory and os.replace."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
+    try:
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink(tmp)
+        raise
+
+
+def _unlink(path: str | Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def rows_table(video: str, frame: int, timestamp: float, faces: Faces) -> pa.Table:
+    """The rows of one frame as an Arrow table in `SCHEMA` (zero rows for no faces)."""
+    n = len(faces)
+    kp = faces.keypoints.astype(np.float32)
+    cols: dict[str, Any] = {
+        "video": pa.array([video] * n, pa.string()),
+        "frame": pa.array(np.full(n, frame, np.int64)),
+        "timestamp": pa.array(np.full(n, timestamp, np.float64)),
+        "face_id": pa.array(faces.track_ids.astype(np.int64)),
+        "box_x": pa.array(faces.boxes[:, 0]), "box_y": pa.array(faces.boxes[:, 1]),
+        "box_w": pa.array(faces.boxes[:, 2]), "box_h": pa.array(faces.boxes[:, 3]),
+        "confidence": pa.array(faces.scores.astype(np.float32)),
+    }
+    for i in range(N_POINTS):
+        cols[f"x_{i}"] = pa.array(kp[:, i, 0])
+    for i in range(N_POINTS):
+        cols[f"y_{i}"] = pa.array(kp[:, i, 1])
+    return pa.table(cols, schema=SCHEMA)
+
+
+class PartWriter:
+    """Context manager that streams one input's rows into `OUT/part-<key>.parquet`.
+
+    Rows are buffered per `flush_rows` and written as row groups to a `.tmp-` file; the file
+    is renamed into place only when the block exits without an exception (otherwise removed).
+    An input with no faces yields a valid part with zero rows and the full schema.
+    """
+
+    def __init__(self, out_dir: str | Path, key: str, flush_rows: int = 2048) -> None:
+        self.out_dir = Path(out_dir)
+        self.final = self.out_dir / part_name(key)
+        self.tmp = self.out_dir / f"{TMP_PREFIX}{key}-{os.getpid()}.parquet"
+        self.flush_rows = flush_rows
+        self.rows = 0
+        self._buf: list[pa.Table] = []
+        self._buffered = 0
+        self._writer: pq.ParquetWriter | None = None
+
+    def __enter__(self) -> "PartWriter":
+        try:
+            self._writer = pq.ParquetWriter(str(self.tmp), SCHEMA, compression="zstd")
+        except OSError as e:
+            raise OutputError(f"cannot write part file {self.tmp}: {e}") from e
+        return self
+
+    def add(self, video: str, frame: int, timestamp: float, faces: Faces) -> None:
+        if len(faces) == 0:
+            return
+        self._buf.append(rows_table(video, frame, timestamp, faces))
+        self._buffered += len(faces)
+        self.rows += len(faces)
+        if self._buffered >= self.flush_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buf and self._writer is not None:
+            self._writer.write_table(pa.concat_tables(self._buf))
+        self._buf, self._buffered = [], 0
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self._flush()
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+        if exc_type is None:
+            os.replace(self.tmp, self.final)
+        else:
+            _unlink(self.tmp)
+
+
+def write_manifest(out_dir: str | Path, records: Iterable[dict[str, Any]]) -> Path:
+    """Write `OUT/_manifest.parquet` (one row per input) atomically."""
+    recs = sorted(records, key=lambda r: r["video"])
+    cols = {name: [r.get(name) for r in recs] for name in MANIFEST_SCHEMA.names}
+    table = pa.table(cols, schema=MANIFEST_SCHEMA)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    path = Path(out_dir) / MANIFEST
+    atomic_write_bytes(path, sink.getvalue().to_pybytes())
+    return path
+
+
+def write_marker(out_dir: str | Path, key: str, record: dict[str, Any]) -> None:
+    """Mark one input finished (its summary as JSON in OUT/_done/<key>.json), atomically."""
+    d = Path(out_dir) / DONE_DIR
+    d.mkdir(exist_ok=True)
+    atomic_write_bytes(d / f"{key}.json", json.dumps(record, sort_keys=True).encode())
+
+
+def read_markers(out_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """Finished inputs of a dataset: key -> summary record."""
+    d = Path(out_dir) / DONE_DIR
+    found: dict[str, dict[str, Any]] = {}
+    if d.is_dir():
+        for p in sorted(d.glob("*.json")):
+            try:
+                found[p.stem] = json.loads(p.read_text())
+            except (OSError, ValueError):
+                continue  # half-written marker cannot exist (atomic), but be safe: redo that input
+    return found
+
+
+def remove_temp_files(out_dir: str | Path) -> int:
+    """Delete leftovers of interrupted writers (`.tmp-*`) in OUT and OUT/_done."""
+    n = 0
+    for d in (Path(out_dir), Path(out_dir) / DONE_DIR):
+        if d.is_dir():
+            for p in d.glob(f"{TMP_PREFIX}*"):
+                _unlink(p)
+                n += 1
+    return n

@@ -9,4 +9,8 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0"
 
-__all__ = ["Face", "FaceLandmarker", "Faces", "__version__"]
+from vidkp.config import RunConfig  # noqa: E402 - after __version__, which they report
+from vidkp.distributed import RunSummary, load_manifest, load_tracks, run  # noqa: E402
+
+__all__ = ["Face", "FaceLandmarker", "Faces", "RunConfig", "RunSummary", "__version__", "load_manifest",
+           "load_tracks", "run"]

@@ -93,8 +93,7 @@ def _info(cap: cv2.VideoCapture, path: str) -> VideoInfo:
     frames = int(max(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0, 0))
     w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
     rotation = int(cap.get(cv2.CAP_PROP_ORIENTATION_META) or 0) % 360
-    if rotation in (90, 270) and cap.get(cv2.CAP_PROP_ORIENTATION_AUTO):
-        w, h = h, w  # frames come out rotated, so report the displayed size
+    # with CAP_PROP_ORIENTATION_AUTO on, OpenCV already reports the displayed (rotated) size
     return VideoInfo(path, frames, fps, w, h, rotation)
 
 

@@ -1,0 +1,46 @@
+"""Shared fixtures for the batch-run tests: weights, real data, generated clips, one Ray session."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests._media import SHARED, face_clip
+from vidkp.landmarks import default_weights_path
+
+
+@pytest.fixture(scope="session")
+def weights() -> str:
+    """The shipped default weights (VIDKP_TEST_WEIGHTS may point elsewhere); skip when absent."""
+    path = Path(os.environ.get("VIDKP_TEST_WEIGHTS") or default_weights_path())
+    if not path.is_file():
+        pytest.skip(f"landmark weights not found at {path} (models/landmarks_default.safetensors is "
+                    "committed by the training issue)")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data beside the checkout (real clip and photos); skip when absent."""
+    if not (SHARED / "videos" / "short_hamilton_clip.mp4").is_file():
+        pytest.skip(f"shared data not found at {SHARED} (../shared/data beside the checkout)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory) -> Path:
+    """A 12-frame 320x180 clip of one moving face."""
+    return face_clip(tmp_path_factory.mktemp("clip") / "face.mp4")
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One local loopback-only Ray (2 CPUs) for all Ray tests of the session."""
+    ray = pytest.importorskip("ray")
+    from vidkp.distributed import init_local_ray
+
+    if not ray.is_initialized():
+        init_local_ray(2)
+    yield ray
+    ray.shutdown()

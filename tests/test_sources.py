@@ -1,0 +1,46 @@
+from pathlib import Path
+
+from vidkp.sources import Source, expand, kind_of
+
+
+def _touch(p: Path) -> Path:
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(b"x")
+    return p
+
+
+def test_directory_is_walked_recursively_sorted_and_filtered(tmp_path):
+    _touch(tmp_path / "b.mp4")
+    _touch(tmp_path / "a.JPG")
+    _touch(tmp_path / "sub" / "c.mov")
+    _touch(tmp_path / "notes.txt")
+    _touch(tmp_path / ".hidden.mp4")
+    _touch(tmp_path / ".cache" / "d.mp4")
+    got = expand([str(tmp_path)])
+    assert [s.rel for s in got] == ["a.JPG", "b.mp4", "sub/c.mov"]
+    assert [s.kind for s in got] == ["image", "video", "video"]
+    assert got[0].path == str(tmp_path / "a.JPG")
+
+
+def test_explicit_files_are_kept_whatever_their_extension_and_missing_ones_too(tmp_path):
+    odd = _touch(tmp_path / "clip.weird")
+    got = expand([str(odd), str(tmp_path / "missing.mp4")])
+    assert {s.path for s in got} == {str(odd), str(tmp_path / "missing.mp4")}
+    assert kind_of("x.png") == "image" and kind_of("x.weird") == "video"
+
+
+def test_list_file_relative_paths_and_duplicates(tmp_path):
+    v = _touch(tmp_path / "v" / "one.mp4")
+    lst = tmp_path / "inputs.txt"
+    lst.write_text("# comment\nv/one.mp4\n\nv/one.mp4\n")
+    got = expand([f"@{lst}", str(v)])
+    assert [s.path for s in got] == [str(v)]
+
+
+def test_relative_names_are_made_unique_and_keys_are_stable(tmp_path):
+    a = _touch(tmp_path / "a" / "clip.mp4")
+    b = _touch(tmp_path / "b" / "clip.mp4")
+    got = expand([str(a), str(b)])
+    assert len({s.rel for s in got}) == 2
+    assert all(s.rel.startswith("clip-") and s.rel.endswith(".mp4") for s in got)
+    assert Source(str(a), "video", "x").key == got[0].key != got[1].key

@@ -50,4 +50,5 @@ class HaarDetector:
         if len(boxes) == 0:
             return Faces.empty()
         boxes = np.asarray(boxes, np.float32) / k
-        return Faces(boxes, np.asarray(weights, np.float32).reshape(-1))
+        order = np.lexsort((boxes[:, 1], boxes[:, 0]))  # OpenCV's order varies with its thread count
+        return Faces(boxes[order], np.asarray(weights, np.float32).reshape(-1)[order])

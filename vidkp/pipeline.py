@@ -218,3 +218,6 @@ class Pipeline:
         summary.face_rows = part.rows
         summary.annotated = str(ann_path) if ann_path else ""
         summary.duration = round(summary.frames / summary.fps, 4) if summary.fps else 0.0
+        announced = reader.info.frames
+        if announced > summary.frames and (cfg.max_frames is None or summary.frames < cfg.max_frames):
+            summary.error = f"warning: decoded {summary.frames} of {announced} frames the container announces (truncated?)"

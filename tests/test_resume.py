@@ -1,0 +1,69 @@
+"""kill -9 of the driver mid-run, then the same command again: exactly the rows of a clean run."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from tests._media import face_clip
+
+N_CLIPS = 4
+
+
+def _cmd(inputs, out, weights):
+    return [sys.executable, "-m", "vidkp", "run", *map(str, inputs), "--out", str(out), "--workers", "0",
+            "--weights", weights, "-q"]
+
+
+def _rows(out):
+    return pd.read_parquet(out).sort_values(["video", "frame", "face_id"]).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    d = tmp_path_factory.mktemp("resume")
+    return [face_clip(d / f"clip{i}.mp4", frames=10) for i in range(N_CLIPS)]
+
+
+def test_kill_driver_then_resume_gives_the_rows_of_an_uninterrupted_run(clips, weights, tmp_path):
+    ref = subprocess.run(_cmd(clips, tmp_path / "ref", weights), capture_output=True, text=True, timeout=240)
+    assert ref.returncode == 0, ref.stdout + ref.stderr
+
+    out = tmp_path / "resumed"
+    proc = subprocess.Popen(_cmd(clips, out, weights), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            done = list((out / "_done").glob("*.json")) if (out / "_done").is_dir() else []
+            partial = list(out.glob(".tmp-*")) if out.is_dir() else []
+            if done and partial:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "run finished before it could be interrupted"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    finished = {p: p.stat().st_mtime_ns for p in (out / "_done").glob("*.json")}
+    n_done = len(finished)
+    assert 1 <= n_done < N_CLIPS
+    assert list(out.glob(".tmp-*")), "kill should leave a half-written part behind"
+    if (out / "_manifest.parquet").exists():
+        pytest.fail("the manifest is written at the end only")
+    partial_rows = pd.read_parquet(out)  # readable mid-run: complete parts only
+    assert 0 < partial_rows.video.nunique() < N_CLIPS
+
+    again = subprocess.run(_cmd(clips, out, weights), capture_output=True, text=True, timeout=240)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert all(p.stat().st_mtime_ns == t for p, t in finished.items()), "finished inputs were redone"
+    assert not list(out.glob(".tmp-*"))
+    pd.testing.assert_frame_equal(_rows(out), _rows(tmp_path / "ref"))
+    m = pd.read_parquet(out / "_manifest.parquet")
+    assert len(m) == N_CLIPS and (m.status == "ok").all()
+
+    third = subprocess.run(_cmd(clips, out, weights), capture_output=True, text=True, timeout=240)
+    assert third.returncode == 0 and "nothing to do" in third.stdout

@@ -1,0 +1,114 @@
+"""FaceFollower logic with a scripted detector and model (no learned weights involved):
+false alarms rejected, stable ids, a new id after a loss, cuts end tracks, duplicates merged."""
+from __future__ import annotations
+
+import numpy as np
+
+from vidkp.faces import Faces
+from vidkp.follow import FaceFollower, FollowConfig, roll_degrees
+from vidkp.track import iou_matrix
+
+UNIT = np.random.default_rng(0).uniform(0.1, 0.9, (68, 2))  # a fixed "shape" in a unit box
+
+
+class World:
+    """Where the true faces are in the current frame; the fakes read it."""
+
+    def __init__(self) -> None:
+        self.faces: list[np.ndarray] = []  # true boxes x, y, w, h
+        self.false_alarms: list[np.ndarray] = []
+        self.detector_calls = 0
+
+
+class FakeDetector:
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def __call__(self, image: np.ndarray) -> Faces:
+        self.world.detector_calls += 1
+        boxes = self.world.faces + self.world.false_alarms
+        return Faces(np.array(boxes, np.float32).reshape(-1, 4), np.ones(len(boxes)))
+
+
+class FakeModel:
+    """Points of the true face that a crop box overlaps (score 0.9), else junk (score 0.05)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def predict(self, image, boxes, angles=None):
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        kps, scores = [], []
+        truth = np.array(self.world.faces, np.float32).reshape(-1, 4)
+        for b in boxes:
+            iou = iou_matrix(b[None], truth)[0] if len(truth) else np.zeros(0)
+            src, score = (truth[int(np.argmax(iou))], 0.9) if len(iou) and iou.max() > 0.2 else (b, 0.05)
+            kps.append(src[:2] + UNIT * src[2:])
+            scores.append(score)
+        return np.array(kps, np.float32).reshape(-1, 68, 2), np.array(scores, np.float32)
+
+    def box_from_landmarks(self, kps):
+        kps = np.asarray(kps).reshape(-1, 68, 2)
+        lo, hi = kps.min(axis=1), kps.max(axis=1)
+        return np.concatenate([lo - 0.1 * (hi - lo) / 0.8, (hi - lo) / 0.8], axis=1).astype(np.float32)
+
+
+def _frame(color: int) -> np.ndarray:
+    img = np.zeros((120, 160, 3), np.uint8)
+    img[:] = (color, 255 - color, (3 * color) % 256)
+    return img
+
+
+def _run(world: World, script, cfg: FollowConfig | None = None):
+    follower = FaceFollower(FakeModel(world), FakeDetector(world), cfg or FollowConfig(smooth=False))
+    out = []
+    for i, (faces, alarms, color) in enumerate(script):
+        world.faces, world.false_alarms = faces, alarms
+        out.append(follower.step(_frame(color), i / 30.0))
+    return out
+
+
+def test_false_alarms_rejected_and_id_stable_while_tracked() -> None:
+    world = World()
+    script = [([np.array([40.0 + i, 30, 50, 50])], [np.array([5.0, 5, 20, 20])], 80) for i in range(30)]
+    out = _run(world, script)
+    assert all(len(r.faces) == 1 for r in out)
+    assert {int(r.faces.track_ids[0]) for r in out} == {0}
+    assert world.detector_calls <= 4  # detected rarely: first frame, then every 10 frames
+
+
+def test_lost_face_comes_back_with_new_id() -> None:
+    world = World()
+    face = [np.array([40.0, 30, 50, 50])]
+    script = [(face, [], 80)] * 5 + [([], [], 80)] * 5 + [(face, [], 80)] * 5
+    out = _run(world, script)
+    ids = [r.faces.track_ids.tolist() for r in out]
+    assert ids[:5] == [[0]] * 5 and ids[5] == []
+    assert ids[-1] == [1]
+
+
+def test_cut_ends_all_tracks() -> None:
+    world = World()
+    face = [np.array([40.0, 30, 50, 50])]
+    script = [(face, [], 20)] * 5 + [(face, [], 200)] * 5
+    out = _run(world, script)
+    assert out[5].cut and not any(r.cut for r in out[:5])
+    assert out[4].faces.track_ids.tolist() == [0] and out[5].faces.track_ids.tolist() == [1]
+
+
+def test_two_faces_keep_their_ids_and_duplicates_merge() -> None:
+    world = World()
+    a, b = np.array([10.0, 30, 40, 40]), np.array([100.0, 30, 40, 40])
+    out = _run(world, [([a, b], [], 80)] * 12)
+    assert all(sorted(r.faces.track_ids.tolist()) == [0, 1] for r in out)
+    # a detector box slightly off a tracked face must not start a second track on it
+    world2 = World()
+    out2 = _run(world2, [([a], [a + np.array([4.0, 3, 0, 0])], 80)] * 12)
+    assert all(len(r.faces) == 1 for r in out2)
+
+
+def test_roll_from_eye_line() -> None:
+    kps = np.zeros((1, 68, 2))
+    kps[0, 36:42] = (0.0, 0.0)
+    kps[0, 42:48] = (10.0, 10.0)
+    assert np.allclose(roll_degrees(kps), 45.0)

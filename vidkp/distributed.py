@@ -148,16 +148,29 @@ def _serial(items: list[list[Source]], config: RunConfig, params: dict[str, Any]
 
 
 def init_local_ray(num_cpus: int, address: str | None = None) -> None:
-    """Start (or join, with `address`) Ray; a local Ray listens on loopback only, no dashboard."""
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-    import ray
+    """Join the Ray cluster at `address`, or start a private local Ray on loopback only.
 
-    address = address or os.environ.get("RAY_ADDRESS")
+    The local Ray has no dashboard and binds every port to 127.0.0.1. Ray decides this from
+    RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 when `ray` is first imported, so the flag is also set
+    on Ray's constants in case the caller imported Ray before vidkp; the result is checked.
+    """
     if address:
+        import ray
+
         ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
-    else:
-        ray.init(num_cpus=max(num_cpus, 1), include_dashboard=False, log_to_driver=False,
-                 _node_ip_address="127.0.0.1", logging_level=logging.ERROR)
+        return
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # inherited by Ray's own processes
+    import ray
+    from ray._private import ray_constants
+
+    ray_constants.ENABLE_RAY_CLUSTER = False  # in case ray was imported before the line above
+    # address="local": always a new private instance, never a cluster recorded under /tmp/ray
+    ray.init(address="local", num_cpus=max(num_cpus, 1), include_dashboard=False, log_to_driver=False,
+             _node_ip_address="127.0.0.1", logging_level=logging.ERROR)
+    ip = ray._private.worker.global_worker.node_ip_address
+    if ip not in ("127.0.0.1", "::1"):
+        ray.shutdown()
+        raise OutputError(f"expected the local Ray to bind to 127.0.0.1, got {ip}; not starting it")
 
 
 _ACTOR_CLS = None

@@ -20,6 +20,7 @@ from vidkp.crop import CropSpec, apply_matrix, box_matrix, invert, to_gray, to_t
 from vidkp.detect import HaarDetector
 from vidkp.errors import ModelError
 from vidkp.faces import N_POINTS, Faces
+from vidkp.shape import BoxRelation, box_from_landmarks
 
 DEFAULT_WEIGHTS = "landmarks_default.safetensors"
 
@@ -61,6 +62,14 @@ class LandmarkModel:
         self.net = net.eval().to(device)
         self.device = device
         self.has_score = bool(getattr(net, "has_score", False))
+        rel = meta.get("box_relation")
+        self.box_relation: BoxRelation | None = BoxRelation.from_json(rel) if rel else None
+
+    def box_from_landmarks(self, kps: np.ndarray) -> np.ndarray:
+        """Haar-like boxes (n, 4) framing points (n, 68, 2), e.g. to crop a face from its previous frame."""
+        if self.box_relation is None:
+            raise ModelError(f"{self.path} has no fitted box relation (metadata 'box_relation')")
+        return box_from_landmarks(kps, self.box_relation)
 
     def crops(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None
               ) -> tuple[np.ndarray, np.ndarray]:

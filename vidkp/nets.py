@@ -67,3 +67,50 @@ class NaimishNet(nn.Module):
 @register("naimishnet", CropSpec(size=224, scale=1.3, shift=0.0, gray=True))
 def naimishnet() -> nn.Module:
     return NaimishNet()
+
+
+def _conv_bn(c_in: int, c_out: int, stride: int = 1, groups: int = 1, k: int = 3) -> list[nn.Module]:
+    return [nn.Conv2d(c_in, c_out, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm2d(c_out),
+            nn.ReLU(inplace=True)]
+
+
+class KpNet(nn.Module):
+    """vidkp's default: a small CNN for CPU. A 3x3 stem (stride `stem_stride`), then per stage one strided 3x3 conv and
+    `depth` depthwise-separable 3x3 blocks (residual), down to a 4x4 map; flatten, one hidden FC
+    layer, 136 coordinates plus a face/no-face logit."""
+
+    has_score = True
+
+    def __init__(self, size: int = 64, widths: tuple[int, ...] = (16, 32, 64, 96, 128), depth: int = 1,
+                 hidden: int = 256, stem_stride: int = 1) -> None:
+        super().__init__()
+        layers = _conv_bn(1, widths[0], stem_stride)
+        c_in, s = widths[0], (size + stem_stride - 1) // stem_stride
+        for c in widths[1:]:
+            layers += _conv_bn(c_in, c, 2)
+            s = (s + 1) // 2
+            layers += [_DSBlock(c) for _ in range(depth)]
+            c_in = c
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(c_in * s * s, hidden), nn.ReLU(inplace=True),
+                                  nn.Linear(hidden, 2 * 68 + 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class _DSBlock(nn.Module):
+    """Residual depthwise-separable block: dw 3x3 + BN + ReLU, pw 1x1 + BN, add, ReLU."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(c, c, 3, 1, 1, groups=c, bias=False), nn.BatchNorm2d(c),
+                                  nn.ReLU(inplace=True), nn.Conv2d(c, c, 1, bias=False), nn.BatchNorm2d(c))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.body(x))
+
+
+@register("kpnet", CropSpec(size=64, scale=1.3, shift=0.0, gray=True))
+def kpnet(**kwargs) -> nn.Module:
+    return KpNet(**kwargs)

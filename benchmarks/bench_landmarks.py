@@ -1,0 +1,45 @@
+"""Landmark-stage speed: ms per face (crop + forward + map back), `LandmarkModel.predict`.
+
+    python -m benchmarks.bench_landmarks [--weights W ...] [--threads 1] [--batches 1,32]
+
+Times the shipped default weights unless --weights is given; the image content does not
+matter for timing, so a synthetic 640x480 frame with a 200 px face box is used.
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import numpy as np
+import torch
+
+from training.speed import ms_per_face
+from vidkp.landmarks import LandmarkModel, default_weights_path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", action="append")
+    ap.add_argument("--threads", default="1", help="comma list of torch thread counts")
+    ap.add_argument("--batches", default="1,32")
+    ap.add_argument("--repeats", type=int, default=100)
+    a = ap.parse_args()
+    img = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    box = np.array([220.0, 140.0, 200.0, 200.0])
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads available")
+    print("| model | params | input | threads | batch | ms/face |")
+    print("|---|---|---|---|---|---|")
+    for w in a.weights or [str(default_weights_path())]:
+        model = LandmarkModel(w)
+        params = sum(p.numel() for p in model.net.parameters())
+        for t in (int(v) for v in a.threads.split(",")):
+            for b in (int(v) for v in a.batches.split(",")):
+                reps = max(5, a.repeats // b)
+                ms = ms_per_face(model, img, box, b, repeats=reps, threads=t)
+                print(f"| {model.arch} | {params / 1e6:.2f} M | {model.spec.size} px | {t} | {b} | {ms:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

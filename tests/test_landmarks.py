@@ -1,0 +1,56 @@
+"""The shipped default weights: load, size, and sane predictions on real faces."""
+import numpy as np
+import pytest
+
+from training.dataset import make_splits
+from training.metrics import nme
+from tests._data import data_dir
+from vidkp.landmarks import FaceLandmarker, LandmarkModel, default_weights_path
+
+MAX_BYTES = 10 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def model() -> LandmarkModel:
+    path = default_weights_path()
+    if not path.is_file():
+        pytest.skip(f"no shipped weights at {path}")
+    return LandmarkModel(path)
+
+
+def test_shipped_weights_are_small_and_complete(model):
+    assert model.path.stat().st_size <= MAX_BYTES
+    assert model.has_score and model.box_relation is not None
+
+
+@pytest.fixture(scope="module")
+def holdout():
+    return make_splits(data_dir())["holdout"].subset(np.arange(0, 622, 31))
+
+
+def test_predicts_hold_out_faces_from_their_boxes(model, holdout):
+    boxes = model.box_from_landmarks(holdout.keypoints)
+    pred = np.stack([model.predict(holdout.image(i), boxes[i:i + 1])[0][0] for i in range(len(holdout))])
+    scores = np.array([model.predict(holdout.image(i), boxes[i:i + 1])[1][0] for i in range(len(holdout))])
+    e = nme(pred, holdout.keypoints)
+    assert np.median(e) < 0.08, e
+    assert (scores > 0.5).mean() > 0.9
+
+
+def test_scores_reject_boxes_off_the_face(model, holdout):
+    boxes = model.box_from_landmarks(holdout.keypoints)
+    off = boxes.copy()
+    off[:, 0] += 1.2 * boxes[:, 2]  # one and a bit box widths to the side
+    scores = np.array([model.predict(holdout.image(i), off[i:i + 1])[1][0] for i in range(len(holdout))])
+    assert (scores < 0.5).mean() > 0.8
+
+
+def test_face_landmarker_finds_a_face_end_to_end(holdout):
+    path = default_weights_path()
+    if not path.is_file():
+        pytest.skip(f"no shipped weights at {path}")
+    lm = FaceLandmarker()
+    faces = lm.detect(holdout.image(0))
+    assert faces and faces[0].keypoints.shape == (68, 2)
+    best = min(float(nme(f.keypoints[None], holdout.keypoints[:1])[0]) for f in faces)
+    assert best < 0.15

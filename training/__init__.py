@@ -1,0 +1,1 @@
+"""Training, augmentation and evaluation of vidkp's keypoint networks (not part of the installed package)."""

@@ -1,0 +1,283 @@
+"""Train a keypoint network: `python -m training.train DATA_DIR --out runs/NAME [options]`.
+
+Seeded and resumable (re-running the same command continues from `OUT/checkpoint.pt`), with
+progress lines, loss curves in `OUT/curves.csv`, and the final weights exported as safetensors
+(`OUT/weights.safetensors`) with the metadata `vidkp.landmarks.LandmarkModel` needs.
+
+Recipes: `haar` (default models: crops made from Haar-like boxes as inference makes them,
+strong augmentation, negatives for the face score, wing loss, AdamW + cosine) and `udacity`
+(the NaimishNet write-up: whole image Rescale(250) + RandomCrop(224), SmoothL1, Adam 1e-3).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from safetensors.torch import save_file
+from torch import nn
+
+from training import transforms as T
+from training.boxfit import fit_relation, matched_residuals
+from training.dataset import Samples, make_splits
+from training.haar_cache import DEFAULT_CACHE, load_or_compute
+from training.metrics import summarize
+from vidkp import nets
+from vidkp.crop import CropSpec, apply_matrix, box_matrix, invert, to_gray
+from vidkp.shape import BoxRelation, box_from_landmarks, landmark_frame
+
+VERSION = "1"
+
+
+def wing_loss(pred: torch.Tensor, target: torch.Tensor, w: float, eps: float) -> torch.Tensor:
+    """Wing loss (Feng et al. 2018) on errors in percent of the crop side."""
+    x = (pred - target).abs() * 100.0
+    c = w - w * np.log(1 + w / eps)
+    return torch.where(x < w, w * torch.log1p(x / eps), x - c).mean()
+
+
+def epoch_batch(n: int, batch: int, step: int, seed: int) -> np.ndarray:
+    """Sample indices of batch `step`: epochs are seeded permutations, consecutive batches cut from them."""
+    start = step * batch
+    idx = []
+    while len(idx) < batch:
+        epoch, pos = divmod(start + len(idx), n)
+        perm = np.random.default_rng([seed, epoch, 7]).permutation(n)
+        idx += perm[pos:pos + batch - len(idx)].tolist()
+    return np.asarray(idx)
+
+
+def losses(net: nn.Module, crops: np.ndarray, tgts: np.ndarray, labels: np.ndarray, recipe: str, size: int,
+           wing_w: float = 8.0, wing_eps: float = 1.5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Point loss and face-score loss of one batch (crops (n, S, S) uint8, targets (n, 68, 2), labels (n,))."""
+    x = torch.from_numpy(crops.astype(np.float32)[:, None] / 255.0)
+    y = torch.from_numpy(tgts.reshape(len(tgts), -1))
+    lab = torch.from_numpy(labels)
+    out = net(x)
+    if recipe == "udacity":  # the write-up's units: (px - 100) / 50 at 224 px
+        k = size / 50.0
+        return nn.functional.smooth_l1_loss(out[:, :136] * k, y * k), torch.zeros(())
+    pos = lab > 0.5
+    pl = wing_loss(out[pos, :136], y[pos], wing_w, wing_eps) if pos.any() else torch.zeros(())
+    return pl, nn.functional.binary_cross_entropy_with_logits(out[:, 136], lab)
+
+
+def haar_batch(data: Samples, idx: np.ndarray, rel: BoxRelation, spec: CropSpec, rng: np.random.Generator,
+               cfg: T.AugmentConfig, haar: dict[str, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Crops (n, S, S) uint8, targets (n, 68, 2), labels (n,) (1 face, 0 negative)."""
+    crops, tgts, labels = [], [], []
+    for i in idx:
+        img, kps = data.image(i), data.keypoints[i]
+        if rng.random() < cfg.negatives:
+            box = None
+            if haar is not None and rng.random() < 0.3:  # a real Haar false alarm of this image, if any
+                boxes = haar.get(data.key(i), np.zeros((0, 5), np.float32))[:, :4]
+                good = box_from_landmarks(kps, rel)[0]
+                far = [b for b in boxes if np.hypot(*(b[:2] + b[2:] / 2 - good[:2] - good[2:] / 2)) > 0.6 * good[2]]
+                box = far[rng.integers(len(far))] if far else None
+            box = T.negative_box(img.shape, kps, rel, rng) if box is None else box
+            crops.append(T.negative(img, box, spec, rng, cfg))
+            tgts.append(np.zeros((68, 2), np.float32))
+            labels.append(0.0)
+        else:
+            c, t = T.positive(img, kps, rel, spec, rng, cfg)
+            crops.append(c)
+            tgts.append(t)
+            labels.append(1.0)
+    return np.stack(crops), np.stack(tgts), np.asarray(labels, np.float32)
+
+
+def udacity_batch(data: Samples, idx: np.ndarray, spec: CropSpec, rng: np.random.Generator
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The write-up's pipeline: gray, Rescale(250) (shorter side), RandomCrop(224)."""
+    crops, tgts = [], []
+    for i in idx:
+        img, kps = to_gray(data.image(i)), data.keypoints[i].astype(np.float64)
+        h, w = img.shape
+        nh, nw = (int(250 * h / w), 250) if h > w else (250, int(250 * w / h))
+        img = cv2.resize(img, (nw, nh))
+        kps = kps * [nw / w, nh / h]
+        top, left = int(rng.integers(0, nh - spec.size + 1)), int(rng.integers(0, nw - spec.size + 1))
+        crops.append(img[top:top + spec.size, left:left + spec.size])
+        tgts.append(((kps - [left, top]) / spec.size - 0.5).astype(np.float32))
+    return np.stack(crops), np.stack(tgts), np.ones(len(idx), np.float32)
+
+
+def udacity_crop_spec(data: Samples, haar: dict[str, np.ndarray], rel: BoxRelation, size: int = 224) -> CropSpec:
+    """CropSpec that makes, from a Haar box, the framing the udacity recipe trains on (median over data)."""
+    ratios, shifts = [], []
+    for i in range(len(data)):
+        h, w = data.image(i).shape[:2]
+        box = box_from_landmarks(data.keypoints[i], rel)[0]
+        crop_side = min(h, w) * size / 250.0
+        ratios.append(crop_side / box[2])
+        shifts.append((h / 2.0 - (box[1] + box[3] / 2)) / box[3])
+    return CropSpec(size=size, scale=float(np.median(ratios)), shift=float(np.median(shifts)), gray=True)
+
+
+@torch.inference_mode()
+def predict_boxes(net: nn.Module, spec: CropSpec, images: list[np.ndarray], boxes: np.ndarray,
+                  batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Points (n, 68, 2) in image pixels and face probabilities (n,) for one box per image."""
+    pts, scores = [], []
+    for s in range(0, len(images), batch):
+        mats = [box_matrix(b, spec) for b in boxes[s:s + batch]]
+        crops = [cv2.warpAffine(to_gray(im), m, (spec.size, spec.size), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE) for im, m in zip(images[s:s + batch], mats)]
+        x = torch.from_numpy(np.stack(crops).astype(np.float32)[:, None] / 255.0)
+        out = net(x).numpy()
+        p = (out[:, :136].reshape(-1, 68, 2) + 0.5) * spec.size
+        pts += [apply_matrix(q, invert(m)) for q, m in zip(p, mats)]
+        scores.append(1 / (1 + np.exp(-out[:, 136])) if out.shape[1] > 136 else np.ones(len(out)))
+    return np.stack(pts), np.concatenate(scores)
+
+
+def export(net: nn.Module, arch: str, arch_kwargs: dict, spec: CropSpec, rel: BoxRelation, path: Path,
+           extra: dict | None = None) -> None:
+    """Weights as safetensors with the metadata LandmarkModel reads."""
+    meta = {"arch": arch, "arch_kwargs": json.dumps(arch_kwargs), "crop": json.dumps(asdict(spec)),
+            "version": VERSION, "box_relation": rel.to_json()}
+    meta.update({k: str(v) for k, v in (extra or {}).items()})
+    state = {k: v.detach().contiguous().clone() for k, v in net.state_dict().items()}
+    save_file(state, str(path), metadata=meta)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data", help="facial_keypoints folder (Udacity layout + holdout_people.txt)")
+    ap.add_argument("--out", required=True, help="run folder (checkpoint, curves, weights)")
+    ap.add_argument("--arch", default="kpnet")
+    ap.add_argument("--arch-kwargs", default="{}", help="JSON keyword arguments of the architecture")
+    ap.add_argument("--recipe", choices=["haar", "udacity"], default="haar")
+    ap.add_argument("--size", type=int, help="crop size (default: the architecture's)")
+    ap.add_argument("--scale", type=float, help="crop side / Haar box side (default: the architecture's)")
+    ap.add_argument("--train-set", choices=["train", "trainval"], default="train",
+                    help="train: minus validation people (choosing settings); trainval: final model")
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--epochs", type=float, help="set --steps from epochs of the training set")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--wd", type=float, default=1e-4)
+    ap.add_argument("--wing-w", type=float, default=8.0)
+    ap.add_argument("--wing-eps", type=float, default=1.5)
+    ap.add_argument("--score-weight", type=float, default=1.0)
+    ap.add_argument("--aug", default="{}", help="JSON overrides of training.transforms.AugmentConfig")
+    ap.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--log-every", type=int, default=100)
+    ap.add_argument("--cache-dir", default=str(DEFAULT_CACHE))
+    a = ap.parse_args(argv)
+
+    torch.set_num_threads(a.threads)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    splits = make_splits(a.data)
+    data, val = splits[a.train_set].load_images(), splits["val"].load_images()
+    haar = load_or_compute(a.data, a.cache_dir)
+    res, _ = matched_residuals(haar, [data.key(i) for i in range(len(data))], data.keypoints)
+    rel = fit_relation(res)
+    arch_kwargs = json.loads(a.arch_kwargs)
+    base = nets.DEFAULT_CROPS[a.arch]
+    spec = CropSpec(size=a.size or base.size, scale=a.scale or base.scale, shift=base.shift, gray=True)
+    if a.recipe == "udacity":
+        spec = udacity_crop_spec(data, haar, rel, spec.size)
+    if a.arch != "naimishnet":
+        arch_kwargs.setdefault("size", spec.size)
+    cfg = T.AugmentConfig(**json.loads(a.aug))
+    steps = int(round(a.epochs * len(data) / a.batch)) if a.epochs else a.steps
+    print(f"{len(data)} training images ({a.train_set}), {len(val)} validation; relation {rel}; crop {spec}; "
+          f"{steps} steps of {a.batch}; loaded in {time.time() - t0:.1f} s", flush=True)
+
+    torch.manual_seed(a.seed)
+    net = nets.create(a.arch, **arch_kwargs)
+    n_params = sum(p.numel() for p in net.parameters())
+    if a.recipe == "udacity":
+        opt = torch.optim.Adam(net.parameters(), lr=a.lr)
+        sched = None
+    else:
+        opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=a.wd)
+        warm = min(200, steps // 10)
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + np.cos(np.pi * min(s, steps) / steps)))
+    ckpt, step, elapsed = out / "checkpoint.pt", 0, 0.0
+    if ckpt.is_file():
+        st = torch.load(ckpt, weights_only=False)
+        net.load_state_dict(st["net"])
+        opt.load_state_dict(st["opt"])
+        if sched is not None:
+            sched.load_state_dict(st["sched"])
+        torch.set_rng_state(st["torch_rng"])
+        step, elapsed = st["step"], st["elapsed"]
+        print(f"resumed at step {step}", flush=True)
+    curves = out / "curves.csv"
+    if step == 0:
+        curves.write_text("step,epoch,seconds,lr,loss,point_loss,score_loss,val_mean_nme,val_failure,val_score_neg_acc\n")
+
+    val_boxes = box_from_landmarks(val.keypoints, rel)
+    run_loss = np.zeros(3)
+    n_run = 0
+    t_start = time.time() - elapsed
+    while step < steps:
+        net.train()
+        rng = np.random.default_rng([a.seed, step])  # per-step stream: resuming gives the same batches
+        idx = epoch_batch(len(data), a.batch, step, a.seed)
+        if a.recipe == "udacity":
+            crops, tgts, labels = udacity_batch(data, idx, spec, rng)
+        else:
+            crops, tgts, labels = haar_batch(data, idx, rel, spec, rng, cfg, haar)
+        pl, sl = losses(net, crops, tgts, labels, a.recipe, spec.size, a.wing_w, a.wing_eps)
+        loss = pl + a.score_weight * sl
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        step += 1
+        run_loss += [loss.item(), pl.item(), sl.item()]
+        n_run += 1
+        last = step == steps
+        if step % a.log_every == 0 and step % a.eval_every:
+            print(f"step {step}/{steps} {(time.time() - t_start) / 60:.1f} min loss {run_loss[0] / n_run:.4f}", flush=True)
+        if step % a.eval_every == 0 or last:
+            net.eval()
+            pred, _ = predict_boxes(net, spec, val.images, val_boxes)
+            m = summarize(pred, val.keypoints)
+            neg_acc = float("nan")
+            if getattr(net, "has_score", False):
+                nrng = np.random.default_rng([a.seed, 10**9])
+                nb = np.stack([T.negative_box(val.images[i].shape, val.keypoints[i], rel, nrng) for i in range(len(val))])
+                _, ns = predict_boxes(net, spec, val.images, nb)
+                _, ps = predict_boxes(net, spec, val.images, val_boxes)
+                neg_acc = float(((ns < 0.5).mean() + (ps >= 0.5).mean()) / 2)
+            el = time.time() - t_start
+            lr = opt.param_groups[0]["lr"]
+            rl = run_loss / max(n_run, 1)
+            with curves.open("a") as f:
+                csv.writer(f).writerow([step, f"{step * a.batch / len(data):.2f}", f"{el:.0f}", f"{lr:.2e}",
+                                        *(f"{v:.5f}" for v in rl), f"{m['mean']:.5f}", f"{m['failure']:.4f}",
+                                        f"{neg_acc:.4f}"])
+            print(f"step {step}/{steps} ep {step * a.batch / len(data):.1f} {el / 60:.1f} min loss {rl[0]:.4f} "
+                  f"(pts {rl[1]:.4f} score {rl[2]:.4f}) val NME {100 * m['mean']:.2f}% fail {100 * m['failure']:.1f}% "
+                  f"score acc {neg_acc:.3f}", flush=True)
+            run_loss[:] = 0
+            n_run = 0
+            st = {"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict() if sched else None,
+                  "torch_rng": torch.get_rng_state(), "step": step, "elapsed": el, "args": vars(a)}
+            torch.save(st, out / "checkpoint.tmp")
+            (out / "checkpoint.tmp").replace(ckpt)
+            export(net.eval(), a.arch, arch_kwargs, spec, rel, out / "weights.safetensors",
+                   {"train_steps": step, "train_seconds": f"{el:.0f}", "params": n_params,
+                    "train_command": " ".join(["python -m training.train", *(argv or __import__("sys").argv[1:])])})
+    print(f"done: {out / 'weights.safetensors'}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

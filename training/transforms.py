@@ -1,0 +1,163 @@
+"""Augmentation where keypoints follow the image, producing crops exactly as inference makes them.
+
+A positive sample: a Haar-like box is synthesised from the ground-truth points with the detector's
+fitted jitter (`vidkp.shape.BoxRelation`), the crop matrix comes from `vidkp.crop.box_matrix`
+(the inference code path), composed with random extra scale, rotation and horizontal flip, and
+one `warpAffine` takes the image to the crop; points go through the same matrix. Photometric
+changes (colour, brightness, contrast, gamma, blur, low resolution, noise, JPEG) follow.
+A negative sample is a crop that holds no properly framed face (random background patch, or a
+box shifted or scaled far off the face), used to train the face/no-face score.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from vidkp.crop import CropSpec, apply_matrix, box_matrix, to_gray
+from vidkp.shape import BoxRelation, box_from_landmarks
+
+# iBUG 68-point mirror pairs: jaw, brows, nose base, eyes, outer and inner lips
+_PAIRS = ([(i, 16 - i) for i in range(8)] + [(17 + i, 26 - i) for i in range(5)] + [(31, 35), (32, 34)]
+          + [(36, 45), (37, 44), (38, 43), (39, 42), (40, 47), (41, 46)]
+          + [(48, 54), (49, 53), (50, 52), (55, 59), (56, 58), (60, 64), (61, 63), (65, 67)])
+
+
+def _flip_perm() -> np.ndarray:
+    perm = np.arange(68)
+    for a, b in _PAIRS:
+        perm[a], perm[b] = b, a
+    return perm
+
+
+FLIP_PERM = _flip_perm()
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Ranges of the random changes (all applied per sample)."""
+
+    jitter: float = 1.5          # Haar box jitter, in units of its fitted standard deviations
+    scale: float = 0.08          # extra log-scale sd
+    rotate: float = 12.0         # rotation sd in degrees (clipped at 3 sd)
+    flip: float = 0.5            # probability of a horizontal flip
+    colour: float = 0.15         # per-channel gain sd
+    brightness: float = 0.25     # additive, in units of 255 * this (uniform +-)
+    contrast: float = 0.3        # multiplicative, 1 +- this
+    gamma: float = 0.3           # log-gamma sd
+    blur: float = 0.3            # probability of a Gaussian blur
+    lowres: float = 0.2          # probability of down- then up-sampling
+    noise: float = 0.3           # probability of Gaussian noise
+    jpeg: float = 0.3            # probability of JPEG re-encoding
+    negatives: float = 0.2       # fraction of negative (no face) samples
+
+
+NO_AUGMENT = AugmentConfig(jitter=0.0, scale=0.0, rotate=0.0, flip=0.0, colour=0.0, brightness=0.0,
+                           contrast=0.0, gamma=0.0, blur=0.0, lowres=0.0, noise=0.0, jpeg=0.0, negatives=0.0)
+
+
+def flip_matrix(size: int) -> np.ndarray:
+    """3x3 matrix mirroring crop pixel x (pixel centres: x -> size - 1 - x)."""
+    return np.array([[-1.0, 0.0, size - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+def _h(m: np.ndarray) -> np.ndarray:
+    return np.vstack([m, [0.0, 0.0, 1.0]])
+
+
+def scale_about_center(size: int, k: float) -> np.ndarray:
+    """3x3 matrix zooming a crop by `k` about its centre (k > 1: the face gets larger)."""
+    c = size / 2.0
+    return np.array([[k, 0.0, c * (1 - k)], [0.0, k, c * (1 - k)], [0.0, 0.0, 1.0]])
+
+
+def geometric(kps: np.ndarray, rel: BoxRelation, spec: CropSpec, rng: np.random.Generator,
+              cfg: AugmentConfig) -> tuple[np.ndarray, bool]:
+    """Random image->crop matrix (2x3) for a face with points `kps`, and whether it flips."""
+    jit = np.clip(rng.normal(size=3), -3, 3) * cfg.jitter
+    box = box_from_landmarks(kps, rel, jit)[0]
+    angle = float(np.clip(rng.normal(), -3, 3) * cfg.rotate)
+    m = _h(box_matrix(box, spec, angle))
+    m = scale_about_center(spec.size, float(np.exp(np.clip(rng.normal(), -3, 3) * cfg.scale))) @ m
+    flip = bool(rng.random() < cfg.flip)
+    if flip:
+        m = flip_matrix(spec.size) @ m
+    return m[:2], flip
+
+
+def target_points(kps: np.ndarray, matrix: np.ndarray, flip: bool, size: int) -> np.ndarray:
+    """Ground-truth points mapped into the crop, in the network's output units (crop side, centred)."""
+    pts = apply_matrix(kps, matrix)
+    if flip:
+        pts = pts[FLIP_PERM]
+    return (pts / size - 0.5).astype(np.float32)
+
+
+def photometric(crop: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
+    """Colour/brightness/contrast/gamma on a BGR crop, then gray, blur, low-res, noise, JPEG."""
+    x = crop.astype(np.float32)
+    if crop.ndim == 3 and cfg.colour > 0:
+        x *= np.exp(rng.normal(size=3) * cfg.colour).astype(np.float32)
+    g = to_gray(np.clip(x, 0, 255).astype(np.uint8)).astype(np.float32) / 255.0
+    if cfg.contrast > 0 or cfg.brightness > 0:
+        mean = float(g.mean())
+        g = (g - mean) * (1 + rng.uniform(-cfg.contrast, cfg.contrast)) + mean
+        g = g + rng.uniform(-cfg.brightness, cfg.brightness)
+    if cfg.gamma > 0:
+        g = np.clip(g, 0, 1) ** float(np.exp(rng.normal() * cfg.gamma))
+    g = np.clip(g * 255.0, 0, 255).astype(np.uint8)
+    s = g.shape[0]
+    if rng.random() < cfg.blur:
+        g = cv2.GaussianBlur(g, (0, 0), float(rng.uniform(0.4, 1.5)))
+    if rng.random() < cfg.lowres:
+        k = float(rng.uniform(0.3, 0.7))
+        small = cv2.resize(g, (max(8, round(s * k)),) * 2, interpolation=cv2.INTER_AREA)
+        g = cv2.resize(small, (s, s), interpolation=cv2.INTER_LINEAR)
+    if rng.random() < cfg.noise:
+        g = np.clip(g + rng.normal(scale=rng.uniform(2, 12), size=g.shape), 0, 255).astype(np.uint8)
+    if rng.random() < cfg.jpeg:
+        ok, buf = cv2.imencode(".jpg", g, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 90))])
+        g = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    return g
+
+
+def positive(image: np.ndarray, kps: np.ndarray, rel: BoxRelation, spec: CropSpec,
+             rng: np.random.Generator, cfg: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Augmented gray crop (S, S) uint8 and target points (68, 2) in output units."""
+    m, flip = geometric(kps, rel, spec, rng, cfg)
+    crop = cv2.warpAffine(image, m, (spec.size, spec.size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return photometric(crop, rng, cfg), target_points(kps, m, flip, spec.size)
+
+
+def negative_box(image_shape: tuple[int, ...], kps: np.ndarray, rel: BoxRelation,
+                 rng: np.random.Generator) -> np.ndarray:
+    """A box (4,) that does not frame the face: shifted far off it, far too small/large, or elsewhere."""
+    face = box_from_landmarks(kps, rel)[0]
+    side = face[2]
+    kind = rng.integers(3)
+    if kind == 0:  # shifted by 0.6-1.5 sides in a random direction, mildly rescaled
+        a, d = rng.uniform(0, 2 * np.pi), rng.uniform(0.6, 1.5) * side
+        s2 = side * np.exp(rng.uniform(-0.5, 0.5))
+        c = face[:2] + side / 2 + d * np.array([np.cos(a), np.sin(a)])
+    elif kind == 1:  # far too small (a part of the face) or far too large
+        s2 = side * (rng.uniform(0.25, 0.45) if rng.random() < 0.5 else rng.uniform(2.8, 4.0))
+        c = face[:2] + side / 2 + rng.uniform(-0.3, 0.3, 2) * side
+    else:  # anywhere in the image, small enough to miss most of the face
+        h, w = image_shape[:2]
+        s2 = rng.uniform(0.15, 0.5) * min(h, w)
+        c = np.array([rng.uniform(0, w), rng.uniform(0, h)])
+        if np.all(np.abs(c - (face[:2] + side / 2)) < 0.5 * side):
+            c = c + np.sign(rng.uniform(-1, 1, 2)) * side
+    return np.array([c[0] - s2 / 2, c[1] - s2 / 2, s2, s2], np.float32)
+
+
+def negative(image: np.ndarray, box: np.ndarray, spec: CropSpec, rng: np.random.Generator,
+             cfg: AugmentConfig) -> np.ndarray:
+    """Augmented gray crop (S, S) of a non-face box."""
+    angle = float(np.clip(rng.normal(), -3, 3) * cfg.rotate)
+    m = box_matrix(box, spec, angle)
+    crop = cv2.warpAffine(image, m, (spec.size, spec.size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    if rng.random() < cfg.flip:
+        crop = crop[:, ::-1].copy()
+    return photometric(crop, rng, cfg)

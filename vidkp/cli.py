@@ -60,7 +60,7 @@ class RichProgress:
 
 def _summary_table(s) -> Table:
     t = Table(title=f"vidkp run -> {s.out}", show_header=True)
-    for col in ("inputs", "skipped (done before)", "ok", "failed", "frames", "face rows", "seconds", "frames/s"):
+    for col in ("inputs", "done before", "ok", "failed", "frames", "face rows", "seconds", "frames/s"):
         t.add_column(col, justify="right")
     t.add_row(str(s.inputs), str(s.skipped), str(s.ok), str(len(s.failed)), str(s.frames), str(s.faces),
               f"{s.seconds:.1f}", f"{s.frames_per_second:.1f}")

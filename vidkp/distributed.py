@@ -22,8 +22,8 @@ from vidkp.errors import ModelError, OutputError
 from vidkp.landmarks import default_weights_path, read_metadata
 from vidkp.pipeline import InputSummary, Pipeline, file_sha256
 from vidkp.sources import Source, expand
-from vidkp.write import (DONE_DIR, RUN_FILE, atomic_write_bytes, part_name, read_markers, remove_temp_files,
-                         write_manifest)
+from vidkp.write import (DONE_DIR, RUN_FILE, atomic_write_bytes, current_attempt, part_name, read_markers,
+                         remove_temp_files, start_attempt, write_manifest)
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,7 @@ def prepare_output(out: str | Path, params: dict[str, Any], overwrite: bool) -> 
                                                     indent=1, sort_keys=True).encode())
     except OSError as e:
         raise OutputError(f"cannot write to output directory {out}: {e}") from e
+    start_attempt(out)  # before cleaning up: stray workers of a killed run stop committing
     removed = remove_temp_files(out)
     if removed:
         log.info("removed %d temporary files left by an interrupted run in %s", removed, out)
@@ -141,7 +142,7 @@ def _work_items(todo: Sequence[Source], images_per_task: int) -> list[list[Sourc
 # --------------------------------------------------------------------------- execution
 def _serial(items: list[list[Source]], config: RunConfig, params: dict[str, Any], out: Path,
             on_done: Callable[[dict[str, Any]], None], on_frames: Callable[[int], None]) -> None:
-    pipe = Pipeline(config, params)
+    pipe = Pipeline(config, params, current_attempt(out))
     for item in items:
         for src in item:
             on_done(pipe.process(src, out, on_frames).record())
@@ -186,13 +187,13 @@ def _actor_class():
         class PipelineWorker:
             """One worker process: threads pinned to 1, model loaded once, many inputs."""
 
-            def __init__(self, config_json: str, params: dict[str, Any], counter: Any) -> None:
+            def __init__(self, config_json: str, params: dict[str, Any], counter: Any, attempt: str | None) -> None:
                 import cv2
                 import torch
 
                 torch.set_num_threads(1)
                 cv2.setNumThreads(1)
-                self.pipe = Pipeline(RunConfig(**json.loads(config_json)), params)
+                self.pipe = Pipeline(RunConfig(**json.loads(config_json)), params, attempt)
                 self.counter = counter
 
             def process(self, sources: list[Source], out: str) -> list[dict[str, Any]]:
@@ -229,8 +230,9 @@ def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], o
         worker_cls, counter_cls = _actor_class()
         counter = counter_cls.remote()
         cfg_json = config.to_json()
+        attempt = current_attempt(out)
         n_workers = max(1, min(config.workers, len(items)))
-        actors = [worker_cls.remote(cfg_json, params, counter) for _ in range(n_workers)]
+        actors = [worker_cls.remote(cfg_json, params, counter, attempt) for _ in range(n_workers)]
         queue = list(reversed(items))
         attempts: dict[int, int] = {}
         pending: dict[Any, tuple[int, Any, list[Source]]] = {}
@@ -258,7 +260,7 @@ def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], o
                 except (RayActorError, RayTaskError) as e:
                     if isinstance(e, RayActorError) and actors[slot] is actor:  # it died: replace it
                         ray.kill(actors[slot], no_restart=True)
-                        actors[slot] = worker_cls.remote(cfg_json, params, counter)
+                        actors[slot] = worker_cls.remote(cfg_json, params, counter, attempt)
                     msg = f"worker failed: {' '.join(str(e).split())[:300]}"
                     log.warning("%s (inputs %s)", msg, [s.path for s in item])
                     attempts[id(item)] = attempts.get(id(item), 0) + 1

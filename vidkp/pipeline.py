@@ -26,7 +26,7 @@ from vidkp.faces import Faces
 from vidkp.landmarks import FaceLandmarker
 from vidkp.sources import Source
 from vidkp.track import Tracker
-from vidkp.write import PartWriter, part_name, write_marker
+from vidkp.write import PartWriter, current_attempt, part_name, write_marker
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,8 @@ def file_sha256(path: str | Path, limit: int | None = None) -> str:
 class Pipeline:
     """Loaded model + per-input processing. One instance per worker process."""
 
-    def __init__(self, config: RunConfig, params: dict[str, Any] | None = None) -> None:
+    def __init__(self, config: RunConfig, params: dict[str, Any] | None = None,
+                 attempt: str | None = None) -> None:
         from vidkp import __version__
 
         self.config = config
@@ -114,6 +115,7 @@ class Pipeline:
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)
         self.worker = worker_name()
+        self.attempt = attempt
 
     @property
     def model_version(self) -> str:
@@ -150,6 +152,11 @@ class Pipeline:
             summary.face_rows = 0
         summary.seconds = round(time.perf_counter() - t_start, 4)
         summary.timings_ms = json.dumps({k: round(v * 1000, 1) for k, v in times.items()})
+        if self.attempt is not None and current_attempt(out_dir) != self.attempt:
+            # a newer driver took over OUT (this worker outlived a killed driver): commit nothing
+            log.warning("output %s was taken over by a newer run; not marking %s", out_dir, source.path)
+            summary.status, summary.error = "failed", "superseded by a newer run on the same output"
+            return summary
         try:
             write_marker(out_dir, source.key, summary.record())
         except OSError as e:

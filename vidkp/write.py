@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -41,6 +42,7 @@ COLUMNS: list[str] = SCHEMA.names
 
 MANIFEST = "_manifest.parquet"
 RUN_FILE = "_run.json"
+ATTEMPT_FILE = "_attempt"
 DONE_DIR = "_done"
 TMP_PREFIX = ".tmp-"
 
@@ -195,3 +197,17 @@ def remove_temp_files(out_dir: str | Path) -> int:
                 _unlink(p)
                 n += 1
     return n
+
+
+def start_attempt(out_dir: str | Path) -> str:
+    """Record a new driver attempt id in OUT/_attempt; workers of older attempts stop committing."""
+    token = uuid.uuid4().hex
+    atomic_write_bytes(Path(out_dir) / ATTEMPT_FILE, token.encode())
+    return token
+
+
+def current_attempt(out_dir: str | Path) -> str | None:
+    try:
+        return (Path(out_dir) / ATTEMPT_FILE).read_text().strip()
+    except OSError:
+        return None

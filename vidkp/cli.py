@@ -67,6 +67,17 @@ def _summary_table(s) -> Table:
     return t
 
 
+def _stage_table(s) -> Table | None:
+    n = s.processed_frames
+    if not n or not s.stage_ms:
+        return None
+    t = Table(title="time per processed frame (ms, summed over workers)")
+    for k in s.stage_ms:
+        t.add_column(k, justify="right")
+    t.add_row(*(f"{v / n:.1f}" for v in s.stage_ms.values()))
+    return t
+
+
 @app.command("run")
 def run_cmd(
     inputs: List[str] = typer.Argument(..., metavar="INPUT...",
@@ -120,6 +131,9 @@ def run_cmd(
         out_console.print(f"nothing to do: all {summary.inputs} inputs already done in {summary.out} "
                           "(use --overwrite to start over)", highlight=False)
     out_console.print(_summary_table(summary))
+    stages = _stage_table(summary)
+    if stages is not None and not quiet:
+        out_console.print(stages)
     for video, error in summary.failed:
         out_console.print(f"FAILED {video}: {error}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(summary.exit_code)

@@ -22,7 +22,7 @@ from vidkp.errors import ModelError, OutputError
 from vidkp.landmarks import default_weights_path, read_metadata
 from vidkp.pipeline import InputSummary, Pipeline, file_sha256
 from vidkp.sources import Source, expand
-from vidkp.write import (DONE_DIR, RUN_FILE, atomic_write_bytes, current_attempt, part_name, read_markers,
+from vidkp.write import (DONE_DIR, MANIFEST, RUN_FILE, atomic_write_bytes, current_attempt, part_name, read_markers,
                          remove_temp_files, start_attempt, write_manifest)
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,9 @@ class RunSummary:
     seconds: float = 0.0
     workers: int = 0
     manifest: str = ""
+    processed_frames: int = 0
+    stage_ms: dict[str, float] = field(default_factory=dict)
+    """Total milliseconds per stage (decode, detect, landmarks, track, write, annotate) in this run."""
 
     @property
     def nothing_to_do(self) -> bool:
@@ -326,26 +329,39 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
             progress.frames(n)
 
     items = _work_items(todo, config.images_per_task)
-    if items:
-        if config.workers == 0:
+    try:
+        if items and config.workers == 0:
             _serial(items, config, params, out, on_done, on_frames)
-        else:
+        elif items:
             _ray(items, config, params, out, on_done, on_frames)
-    # merge: every finished input of the dataset, plus this run's crashed inputs (not finished)
-    all_recs = {m["video"]: m for m in read_markers(out).values()}
-    for video, rec in records.items():
-        if rec.get("_crashed"):
-            all_recs[video] = {k: v for k, v in rec.items() if k != "_crashed"}
-    manifest = write_manifest(out, all_recs.values())
+    finally:  # also on Ctrl-C: the manifest lists what is finished so far
+        all_recs = _merge_manifest(out, records)
+    manifest = out / MANIFEST
     wanted = {s.path for s in sources}
     failed = sorted((v, r.get("error", "")) for v, r in all_recs.items() if v in wanted and r["status"] != "ok")
     this_run = list(records.values())
+    stage_ms: dict[str, float] = {}
+    for r in this_run:
+        for k, v in json.loads(r.get("timings_ms") or "{}").items():
+            stage_ms[k] = stage_ms.get(k, 0.0) + float(v)
     return RunSummary(
         out=str(out), inputs=len(sources), skipped=skipped, processed=len(this_run),
         ok=sum(1 for v, r in all_recs.items() if v in wanted and r["status"] == "ok"), failed=failed,
         frames=sum(int(r.get("frames") or 0) for r in this_run),
         faces=sum(int(r.get("face_rows") or 0) for r in this_run),
-        seconds=time.perf_counter() - t0, workers=config.workers, manifest=str(manifest))
+        seconds=time.perf_counter() - t0, workers=config.workers, manifest=str(manifest),
+        processed_frames=sum(int(r.get("processed_frames") or 0) for r in this_run), stage_ms=stage_ms)
+
+
+def _merge_manifest(out: Path, records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Write OUT/_manifest.parquet: every finished input of the dataset (markers, from all runs)
+    plus the inputs whose worker crashed in this run (they have no marker and are retried)."""
+    all_recs = {m["video"]: m for m in read_markers(out).values()}
+    for video, rec in records.items():
+        if rec.get("_crashed"):
+            all_recs[video] = {k: v for k, v in rec.items() if k != "_crashed"}
+    write_manifest(out, all_recs.values())
+    return all_recs
 
 
 def load_tracks(out: str | os.PathLike, columns: list[str] | None = None):

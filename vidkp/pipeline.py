@@ -220,6 +220,8 @@ class Pipeline:
                     on_frames(summary.frames - reported)
                     reported = summary.frames
                 t0 = time.perf_counter()
+            t_close = time.perf_counter()
+        times["write"] += time.perf_counter() - t_close  # flushing the part (and closing the sinks)
         if on_frames is not None and summary.frames > reported:
             on_frames(summary.frames - reported)
         summary.face_rows = part.rows

@@ -86,22 +86,22 @@ def _unlink(path: str | Path) -> None:
 
 def rows_table(video: str, frame: int, timestamp: float, faces: Faces) -> pa.Table:
     """The rows of one frame as an Arrow table in `SCHEMA` (zero rows for no faces)."""
-    n = len(faces)
-    kp = faces.keypoints.astype(np.float32)
-    cols: dict[str, Any] = {
-        "video": pa.array([video] * n, pa.string()),
-        "frame": pa.array(np.full(n, frame, np.int64)),
-        "timestamp": pa.array(np.full(n, timestamp, np.float64)),
-        "face_id": pa.array(faces.track_ids.astype(np.int64)),
-        "box_x": pa.array(faces.boxes[:, 0]), "box_y": pa.array(faces.boxes[:, 1]),
-        "box_w": pa.array(faces.boxes[:, 2]), "box_h": pa.array(faces.boxes[:, 3]),
-        "confidence": pa.array(faces.scores.astype(np.float32)),
-    }
-    for i in range(N_POINTS):
-        cols[f"x_{i}"] = pa.array(kp[:, i, 0])
-    for i in range(N_POINTS):
-        cols[f"y_{i}"] = pa.array(kp[:, i, 1])
-    return pa.table(cols, schema=SCHEMA)
+    return _table(video, np.full(len(faces), frame, np.int64), np.full(len(faces), timestamp, np.float64),
+                  faces.track_ids, faces.boxes, faces.scores, faces.keypoints)
+
+
+def _table(video: str, frames: np.ndarray, timestamps: np.ndarray, ids: np.ndarray, boxes: np.ndarray,
+           scores: np.ndarray, keypoints: np.ndarray) -> pa.Table:
+    n = len(frames)
+    boxes = np.asarray(boxes, np.float32).reshape(n, 4)
+    kp = np.asarray(keypoints, np.float32).reshape(n, N_POINTS, 2)
+    cols = [pa.array([video] * n, pa.string()), pa.array(frames.astype(np.int64)),
+            pa.array(timestamps.astype(np.float64)), pa.array(np.asarray(ids, np.int64)),
+            *(pa.array(np.ascontiguousarray(boxes[:, j])) for j in range(4)),
+            pa.array(np.asarray(scores, np.float32))]
+    xs, ys = np.ascontiguousarray(kp[:, :, 0].T), np.ascontiguousarray(kp[:, :, 1].T)
+    cols += [pa.array(xs[i]) for i in range(N_POINTS)] + [pa.array(ys[i]) for i in range(N_POINTS)]
+    return pa.Table.from_arrays(cols, schema=SCHEMA)
 
 
 class PartWriter:
@@ -118,7 +118,8 @@ class PartWriter:
         self.tmp = self.out_dir / f"{TMP_PREFIX}{key}-{os.getpid()}.parquet"
         self.flush_rows = flush_rows
         self.rows = 0
-        self._buf: list[pa.Table] = []
+        self._buf: list[tuple[np.ndarray, np.ndarray, Faces]] = []
+        self._video = ""
         self._buffered = 0
         self._writer: pq.ParquetWriter | None = None
 
@@ -130,17 +131,26 @@ class PartWriter:
         return self
 
     def add(self, video: str, frame: int, timestamp: float, faces: Faces) -> None:
-        if len(faces) == 0:
+        """Buffer the rows of one frame (none for no faces); flushed as one row group."""
+        n = len(faces)
+        if n == 0:
             return
-        self._buf.append(rows_table(video, frame, timestamp, faces))
-        self._buffered += len(faces)
-        self.rows += len(faces)
+        self._video = video
+        self._buf.append((np.full(n, frame, np.int64), np.full(n, timestamp, np.float64), faces))
+        self._buffered += n
+        self.rows += n
         if self._buffered >= self.flush_rows:
             self._flush()
 
     def _flush(self) -> None:
         if self._buf and self._writer is not None:
-            self._writer.write_table(pa.concat_tables(self._buf))
+            parts = self._buf
+            table = _table(self._video, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                           np.concatenate([p[2].track_ids for p in parts]),
+                           np.concatenate([p[2].boxes for p in parts]),
+                           np.concatenate([p[2].scores for p in parts]),
+                           np.concatenate([p[2].keypoints for p in parts]))
+            self._writer.write_table(table)
         self._buf, self._buffered = [], 0
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -152,13 +152,14 @@ def _serial(items: list[list[Source]], config: RunConfig, params: dict[str, Any]
 
 
 def init_local_ray(num_cpus: int, address: str | None = None) -> None:
-    """Join the Ray cluster at `address`, or start a private local Ray on loopback only.
+    """Join the Ray cluster at `address` (else RAY_ADDRESS), or start a private local Ray on loopback only.
 
     The local Ray has no dashboard and binds every port to 127.0.0.1. Ray decides this from
     RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 when `ray` is first imported, so the flag is also set
     on Ray's constants in case the caller imported Ray before vidkp; the result is checked.
     """
-    if address:
+    address = address or os.environ.get("RAY_ADDRESS")
+    if address:  # an existing cluster: Ray refuses num_cpus here; workers need vidkp and OUT there too
         import ray
 
         ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)

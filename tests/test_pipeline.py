@@ -13,15 +13,19 @@ MANIFEST_COLUMNS = ["video", "status", "error", "frames", "fps", "width", "heigh
                     "seconds", "worker", "vidkp_version", "model_version", "params"]
 
 
+def summary_weights(result) -> str:
+    return result[2]
+
+
 @pytest.fixture(scope="module")
 def result(clip, weights, tmp_path_factory):
     base = tmp_path_factory.mktemp("pipe")
     summary = vidkp.run(str(clip), base / "out", workers=0, weights=weights, annotate=base / "ann")
-    return base, summary
+    return base, summary, weights
 
 
 def test_rows_follow_the_contract(result, clip):
-    base, summary = result
+    base, summary, _ = result
     df = vidkp.load_tracks(base / "out")
     assert list(df.columns) == COLUMNS
     assert summary.ok == 1 and not summary.failed and summary.frames == 12 and summary.faces == len(df)
@@ -33,10 +37,12 @@ def test_rows_follow_the_contract(result, clip):
     ys = df[[f"y_{i}" for i in range(68)]].to_numpy()
     cx, cy = np.median(xs, 1), np.median(ys, 1)
     assert ((cx > df.box_x) & (cx < df.box_x + df.box_w) & (cy > df.box_y) & (cy < df.box_y + df.box_h)).all()
+    if vidkp.FaceLandmarker(summary_weights(result)).model.has_score:
+        assert df.confidence.between(0, 1).all() and df.confidence.median() > 0.5
 
 
 def test_manifest_row(result, clip):
-    base, _ = result
+    base, _, _ = result
     m = vidkp.load_manifest(base / "out")
     assert set(MANIFEST_COLUMNS) <= set(m.columns) and len(m) == 1
     row = m.iloc[0]
@@ -49,7 +55,7 @@ def test_manifest_row(result, clip):
 
 
 def test_annotated_video_has_every_frame_at_the_same_fps(result):
-    base, _ = result
+    base, _, _ = result
     cap = cv2.VideoCapture(str(base / "ann" / "face.mp4"))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 12 and cap.get(cv2.CAP_PROP_FPS) == 12.0
     ok, frame = cap.read()

@@ -126,8 +126,10 @@ class Pipeline:
         t0 = time.perf_counter()
         det = self.landmarker.detector(image)
         t1 = time.perf_counter()
-        kps, _ = self.landmarker.model.predict(image, det.boxes)
-        faces = det.with_keypoints(kps)
+        model = self.landmarker.model
+        kps, face_scores = model.predict(image, det.boxes)
+        # confidence: the model's face score in [0, 1] when it has one, else the detector's score
+        faces = det.with_keypoints(kps, face_scores if model.has_score else None)
         t2 = time.perf_counter()
         faces = self.tracker.update(faces)
         t3 = time.perf_counter()

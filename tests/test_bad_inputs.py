@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import vidkp
+import vidkp.write
 from tests._media import face_clip, plain_clip, portrait_rotated_clip, truncated_copy
 from vidkp.sample import render_frames, write_clip
 
@@ -55,6 +56,15 @@ def test_each_bad_input_fails_with_one_clear_line(batch, name, needle):
     row = _status(out).loc[name]
     assert row.status == "failed" and needle in row.error and "\n" not in row.error
     assert any(os.path.basename(v) == name and needle in e for v, e in summary.failed)
+
+
+def test_all_inputs_failed_still_reads_with_the_full_schema(tmp_path, weights):
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("nope")
+    s = vidkp.run([str(bad)], tmp_path / "o", workers=0, weights=weights)
+    assert s.failed and s.exit_code == 1
+    df = pd.read_parquet(tmp_path / "o")
+    assert len(df) == 0 and list(df.columns) == vidkp.write.COLUMNS
 
 
 def test_permission_denied_is_reported(batch):

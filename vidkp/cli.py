@@ -112,8 +112,11 @@ def run_cmd(
     (status ok|failed with the error). Rerun the same command to resume an interrupted run.
     Exit code 0: all inputs ok; 1: some failed; 2: usage error.
     """
+    from vidkp.decode import quiet_opencv
     from vidkp.distributed import run
 
+    if not verbose:
+        quiet_opencv()
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -56,6 +56,14 @@ class VideoInfo:
             cap.release()
 
 
+def quiet_opencv() -> None:
+    """Silence OpenCV's own stderr warnings (bad inputs are reported as InputError instead)."""
+    try:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    except AttributeError:  # builds without the logging module
+        pass
+
+
 def _check_file(path: str) -> None:
     if not os.path.exists(path):
         raise InputError(f"input not found: {path}")

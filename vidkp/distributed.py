@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from vidkp.config import RunConfig
+from vidkp.decode import quiet_opencv
 from vidkp.errors import ModelError, OutputError
 from vidkp.landmarks import default_weights_path, read_metadata
 from vidkp.pipeline import InputSummary, Pipeline, file_sha256
@@ -197,6 +198,7 @@ def _actor_class():
 
                 torch.set_num_threads(1)
                 cv2.setNumThreads(1)
+                quiet_opencv()
                 self.pipe = Pipeline(RunConfig(**json.loads(config_json)), params, attempt)
                 self.counter = counter
 

@@ -150,8 +150,13 @@ class Pipeline:
                 self._video(source, out_dir, summary, times, on_frames)
         except Exception as e:  # noqa: BLE001 - a bad input must never stop the batch
             log.debug("input %s failed", source.path, exc_info=True)
-            summary.status, summary.error, summary.part = "failed", one_line(e), ""
+            summary.status, summary.error = "failed", one_line(e)
             summary.face_rows = 0
+            try:  # an empty part keeps the dataset's schema even when every input failed
+                with PartWriter(out_dir, source.key):
+                    pass
+            except OSError:
+                summary.part = ""
         summary.seconds = round(time.perf_counter() - t_start, 4)
         summary.timings_ms = json.dumps({k: round(v * 1000, 1) for k, v in times.items()})
         if self.attempt is not None and current_attempt(out_dir) != self.attempt:

@@ -128,8 +128,8 @@ def predict_boxes(net: nn.Module, spec: CropSpec, images: list[np.ndarray], boxe
     pts, scores = [], []
     for s in range(0, len(images), batch):
         mats = [box_matrix(b, spec) for b in boxes[s:s + batch]]
-        crops = [cv2.warpAffine(to_gray(im), m, (spec.size, spec.size), flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REPLICATE) for im, m in zip(images[s:s + batch], mats)]
+        crops = [to_gray(cv2.warpAffine(im, m, (spec.size, spec.size), flags=cv2.INTER_LINEAR,
+                                        borderMode=cv2.BORDER_REPLICATE)) for im, m in zip(images[s:s + batch], mats)]
         x = torch.from_numpy(np.stack(crops).astype(np.float32)[:, None] / 255.0)
         out = net(x).numpy()
         p = (out[:, :136].reshape(-1, 68, 2) + 0.5) * spec.size

@@ -59,7 +59,7 @@ class LandmarkModel:
             net.load_state_dict(load_file(str(path)))
         except RuntimeError as e:
             raise ModelError(f"weights at {path} do not fit architecture {self.arch!r}: {e}") from e
-        self.net = net.eval().to(device)
+        self.net = nets.fuse_batchnorm(net.eval()).to(device)
         self.device = device
         self.has_score = bool(getattr(net, "has_score", False))
         rel = meta.get("box_relation")
@@ -74,10 +74,11 @@ class LandmarkModel:
     def crops(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None
               ) -> tuple[np.ndarray, np.ndarray]:
         """Gray crops (n, S, S) uint8 and their image->crop matrices (n, 2, 3)."""
-        gray = to_gray(image) if self.spec.gray else image
         angles = np.zeros(len(boxes)) if angles is None else angles
         mats = np.stack([box_matrix(b, self.spec, a) for b, a in zip(boxes, angles)])
-        crops = np.stack([warp(gray, m, self.spec.size) for m in mats])
+        # warp first, then gray (as training does): cheaper than converting a whole frame
+        crops = [warp(image, m, self.spec.size) for m in mats]
+        crops = np.stack([to_gray(c) for c in crops] if self.spec.gray else crops)
         return crops, mats
 
     @torch.inference_mode()

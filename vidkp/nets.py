@@ -10,6 +10,7 @@ from typing import Callable
 
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from vidkp.crop import CropSpec
 
@@ -37,6 +38,18 @@ def create(name: str, **kwargs) -> nn.Module:
 
 def names() -> list[str]:
     return sorted(_REGISTRY)
+
+
+def fuse_batchnorm(net: nn.Module) -> nn.Module:
+    """Fold every BatchNorm2d that directly follows a Conv2d in a Sequential into the conv (eval only)."""
+    for module in net.modules():
+        if isinstance(module, nn.Sequential):
+            kids = list(module._modules.items())
+            for (ka, a), (kb, b) in zip(kids, kids[1:]):
+                if isinstance(a, nn.Conv2d) and isinstance(b, nn.BatchNorm2d):
+                    module._modules[ka] = fuse_conv_bn_eval(a, b)
+                    module._modules[kb] = nn.Identity()
+    return net
 
 
 class NaimishNet(nn.Module):
@@ -75,21 +88,21 @@ def _conv_bn(c_in: int, c_out: int, stride: int = 1, groups: int = 1, k: int = 3
 
 
 class KpNet(nn.Module):
-    """vidkp's default: a small CNN for CPU. A 3x3 stem (stride `stem_stride`), then per stage one strided 3x3 conv and
-    `depth` depthwise-separable 3x3 blocks (residual), down to a 4x4 map; flatten, one hidden FC
-    layer, 136 coordinates plus a face/no-face logit."""
+    """vidkp's default: a small CNN for CPU. A 3x3 stem (stride `stem_stride`), then per stage one
+    strided 3x3 conv and `depth` residual blocks (`block`: "ds" depthwise-separable or "plain" 3x3),
+    down to a small map; flatten, one hidden FC layer, 136 coordinates plus a face/no-face logit."""
 
     has_score = True
 
     def __init__(self, size: int = 64, widths: tuple[int, ...] = (16, 32, 64, 96, 128), depth: int = 1,
-                 hidden: int = 256, stem_stride: int = 1) -> None:
+                 hidden: int = 256, stem_stride: int = 1, block: str = "ds") -> None:
         super().__init__()
         layers = _conv_bn(1, widths[0], stem_stride)
         c_in, s = widths[0], (size + stem_stride - 1) // stem_stride
         for c in widths[1:]:
             layers += _conv_bn(c_in, c, 2)
             s = (s + 1) // 2
-            layers += [_DSBlock(c) for _ in range(depth)]
+            layers += [(_DSBlock if block == "ds" else _PlainBlock)(c) for _ in range(depth)]
             c_in = c
         self.features = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(c_in * s * s, hidden), nn.ReLU(inplace=True),
@@ -106,6 +119,17 @@ class _DSBlock(nn.Module):
         super().__init__()
         self.body = nn.Sequential(nn.Conv2d(c, c, 3, 1, 1, groups=c, bias=False), nn.BatchNorm2d(c),
                                   nn.ReLU(inplace=True), nn.Conv2d(c, c, 1, bias=False), nn.BatchNorm2d(c))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.body(x))
+
+
+class _PlainBlock(nn.Module):
+    """Residual 3x3 conv block: conv + BN, add, ReLU."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.relu(x + self.body(x))

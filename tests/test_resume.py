@@ -28,21 +28,51 @@ def clips(tmp_path_factory):
     return [face_clip(d / f"clip{i}.mp4", frames=10) for i in range(N_CLIPS)]
 
 
-def test_kill_driver_then_resume_gives_the_rows_of_an_uninterrupted_run(clips, weights, tmp_path):
-    ref = subprocess.run(_cmd(clips, tmp_path / "ref", weights), capture_output=True, text=True, timeout=240)
+@pytest.fixture(scope="module")
+def reference(clips, weights, tmp_path_factory):
+    """The rows of an uninterrupted run."""
+    out = tmp_path_factory.mktemp("ref") / "out"
+    ref = subprocess.run(_cmd(clips, out, weights), capture_output=True, text=True, timeout=240)
     assert ref.returncode == 0, ref.stdout + ref.stderr
+    return _rows(out)
+
+
+def _wait_mid_input(proc, out, timeout=120):
+    """Block until at least one input is finished and another is half written."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        done = list((out / "_done").glob("*.json")) if (out / "_done").is_dir() else []
+        if done and (list(out.glob(".tmp-*")) if out.is_dir() else []):
+            return
+        time.sleep(0.02)
+    assert proc.poll() is None, "run finished before it could be interrupted"
+
+
+def test_ctrl_c_exits_130_cleanly_and_resumes(clips, weights, reference, tmp_path):
+    out = tmp_path / "o"
+    proc = subprocess.Popen(_cmd(clips, out, weights), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_mid_input(proc, out)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "rerun the same command to resume" in err
+    assert not list(out.glob(".tmp-*")), "Ctrl-C must not leave half-written parts"
+    m = pd.read_parquet(out / "_manifest.parquet")
+    assert 1 <= len(m) < N_CLIPS and (m.status == "ok").all()
+    again = subprocess.run(_cmd(clips, out, weights), capture_output=True, text=True, timeout=240)
+    assert again.returncode == 0, again.stdout + again.stderr
+    pd.testing.assert_frame_equal(_rows(out), reference)
+
+
+def test_kill_driver_then_resume_gives_the_rows_of_an_uninterrupted_run(clips, weights, reference, tmp_path):
 
     out = tmp_path / "resumed"
     proc = subprocess.Popen(_cmd(clips, out, weights), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
     try:
-        while time.time() < deadline and proc.poll() is None:
-            done = list((out / "_done").glob("*.json")) if (out / "_done").is_dir() else []
-            partial = list(out.glob(".tmp-*")) if out.is_dir() else []
-            if done and partial:
-                break
-            time.sleep(0.02)
-        assert proc.poll() is None, "run finished before it could be interrupted"
+        _wait_mid_input(proc, out)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
     finally:
@@ -61,7 +91,7 @@ def test_kill_driver_then_resume_gives_the_rows_of_an_uninterrupted_run(clips, w
     assert again.returncode == 0, again.stdout + again.stderr
     assert all(p.stat().st_mtime_ns == t for p, t in finished.items()), "finished inputs were redone"
     assert not list(out.glob(".tmp-*"))
-    pd.testing.assert_frame_equal(_rows(out), _rows(tmp_path / "ref"))
+    pd.testing.assert_frame_equal(_rows(out), reference)
     m = pd.read_parquet(out / "_manifest.parquet")
     assert len(m) == N_CLIPS and (m.status == "ok").all()
 

@@ -80,7 +80,7 @@ def _stage_table(s) -> Table | None:
 
 @app.command("run")
 def run_cmd(
-    inputs: List[str] = typer.Argument(..., metavar="INPUT...",
+    inputs: List[str] = typer.Argument(..., metavar="INPUT",
                                        help="Video or image files, directories (searched recursively for known "
                                             "video/image extensions), or @list.txt files with one path a line."),
     out: Path = typer.Option(..., "--out", "-o", help="Output Parquet dataset directory (created; "

@@ -90,9 +90,10 @@ def run_cmd(
                                                  "DIR/<relative path>.mp4, or the image extension for stills."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join (e.g. ray://host:10001 "
                                           "or auto); default: RAY_ADDRESS if set, else a local Ray on loopback."),
-    workers: int = typer.Option(_D.workers, "--workers", "-w", min=0,
-                                help="Parallel workers, one CPU each; 0 runs serially in this process "
-                                     "without Ray."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0,
+                                          help="Parallel workers (Ray actors), one CPU each; 0 runs serially in "
+                                               "this process without Ray. [default: one per CPU, of the cluster "
+                                               "when joining one]"),
     every: int = typer.Option(_D.every, "--every", min=1, help="Detect and landmark every Nth frame "
                               "(rows only for those frames)."),
     max_frames: Optional[int] = typer.Option(None, "--max-frames", min=1, help="Only the first N frames of "

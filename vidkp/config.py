@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,9 @@ class RunConfig:
     """Landmark weights (.safetensors); None = the shipped default model."""
     annotate: str | None = None
     """Directory for annotated copies of each input (None = no annotation)."""
-    workers: int = field(default_factory=default_workers)
-    """Parallel workers (Ray actors, one CPU each); 0 = serial, in this process, without Ray."""
+    workers: int | None = None
+    """Parallel workers (Ray actors, one CPU each); 0 = serial, in this process, without Ray;
+    None = one per CPU (of this machine for a local Ray, of the cluster when joining one)."""
     address: str | None = None
     """Ray cluster address to join (else RAY_ADDRESS, else a local loopback-only Ray)."""
     overwrite: bool = False
@@ -57,7 +58,7 @@ class RunConfig:
             (self.max_frames is None or self.max_frames >= 1, "max_frames", ">= 1 or None", self.max_frames),
             (self.min_face >= 1, "min_face", ">= 1", self.min_face),
             (self.max_side >= 32, "max_side", ">= 32", self.max_side),
-            (self.workers >= 0, "workers", ">= 0", self.workers),
+            (self.workers is None or self.workers >= 0, "workers", ">= 0 or None", self.workers),
             (self.images_per_task >= 1, "images_per_task", ">= 1", self.images_per_task),
             (self.in_flight_per_worker >= 1, "in_flight_per_worker", ">= 1", self.in_flight_per_worker),
             (0.0 < self.iou_threshold <= 1.0, "iou_threshold", "in (0, 1]", self.iou_threshold),

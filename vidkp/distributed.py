@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
-from vidkp.config import RunConfig
+from vidkp.config import RunConfig, default_workers
 from vidkp.decode import quiet_opencv
 from vidkp.errors import ModelError, OutputError
 from vidkp.landmarks import default_weights_path, read_metadata
@@ -50,7 +50,7 @@ class RunSummary:
     frames: int = 0
     faces: int = 0
     seconds: float = 0.0
-    workers: int = 0
+    workers: int | None = 0
     manifest: str = ""
     processed_frames: int = 0
     stage_ms: dict[str, float] = field(default_factory=dict)
@@ -230,14 +230,15 @@ def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], o
 
     started = False
     if not ray.is_initialized():
-        init_local_ray(config.workers, config.address)
+        init_local_ray(config.workers or default_workers(), config.address)
         started = True
     try:
         worker_cls, counter_cls = _actor_class()
         counter = counter_cls.remote()
         cfg_json = config.to_json()
         attempt = current_attempt(out)
-        n_workers = max(1, min(config.workers, len(items)))
+        wanted = config.workers or int(ray.cluster_resources().get("CPU", 1))
+        n_workers = max(1, min(wanted, len(items)))
         actors = [worker_cls.remote(cfg_json, params, counter, attempt) for _ in range(n_workers)]
         queue = list(reversed(items))
         attempts: dict[int, int] = {}

@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -92,7 +92,7 @@ def annotation_path(ann_dir: str, source: Source) -> Path:
     return Path(ann_dir) / f"{stem}{ext}"
 
 
-def file_sha256(path: str | Path, limit: int | None = None) -> str:
+def file_sha256(path: str | Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -83,3 +83,15 @@ def test_sample_writes_a_clip_with_a_face(tmp_path):
     cap = cv2.VideoCapture(str(tmp_path / "grace_hopper.mp4"))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 25
     assert (cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (640, 360)
+
+
+def test_outputs_inside_the_input_folder_are_not_picked_up_on_rerun(tmp_path, clip, weights):
+    d = tmp_path / "videos"
+    d.mkdir()
+    (d / "a.mp4").write_bytes(clip.read_bytes())
+    args = ["run", d, "--out", d / "out", "--annotate", d / "ann", "--workers", 0, "--weights", weights, "-q",
+            "--max-frames", 2]
+    assert invoke(*args).exit_code == 0
+    assert (d / "ann" / "a.mp4").is_file()
+    again = invoke(*args)
+    assert again.exit_code == 0 and "nothing to do: all 1 inputs" in _plain(again.output)

@@ -44,3 +44,11 @@ def test_relative_names_are_made_unique_and_keys_are_stable(tmp_path):
     assert len({s.rel for s in got}) == 2
     assert all(s.rel.startswith("clip-") and s.rel.endswith(".mp4") for s in got)
     assert Source(str(a), "video", "x").key == got[0].key != got[1].key
+
+
+def test_output_and_annotation_folders_inside_an_input_folder_are_not_inputs(tmp_path):
+    _touch(tmp_path / "clip.mp4")
+    _touch(tmp_path / "out" / "x.mp4")
+    _touch(tmp_path / "ann" / "clip.mp4")
+    got = expand([str(tmp_path)], exclude=[tmp_path / "out", str(tmp_path / "ann"), None])
+    assert [s.rel for s in got] == ["clip.mp4"]

@@ -313,7 +313,7 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
     config = RunConfig.from_options(**options)
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
-    sources = expand(inputs)
+    sources = expand(inputs, exclude=[out, config.annotate])  # never read our own outputs as inputs
     params = run_params(config)
     out = Path(out)
     done = prepare_output(out, params, config.overwrite)

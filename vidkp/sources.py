@@ -42,10 +42,11 @@ def kind_of(path: str | Path) -> Kind:
     return "image" if Path(path).suffix.lower() in IMAGE_EXTS else "video"
 
 
-def _walk(root: str) -> list[tuple[str, str]]:
+def _walk(root: str, exclude: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     found = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                             and os.path.realpath(os.path.join(dirpath, d)) not in exclude)
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
@@ -62,28 +63,30 @@ def _read_list(list_path: str) -> list[str]:
     return [it if os.path.isabs(it) else str(base / it) for it in items if it and not it.startswith("#")]
 
 
-def expand(inputs: Iterable[str | os.PathLike]) -> list[Source]:
+def expand(inputs: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathLike | None] = ()) -> list[Source]:
     """Files, directories and `@list.txt` files (one path a line, relative to the list) -> sources.
 
     The result is sorted by path and free of duplicates. Paths that do not exist are kept (as
     kind by extension) so the run reports them as failed inputs rather than ignoring them.
+    Directories in `exclude` (the run's own output and annotation folders) are not walked.
     """
+    skip = frozenset(os.path.realpath(os.fspath(e)) for e in exclude if e)
     out: dict[str, Source] = {}
     queue = [os.fspath(i) for i in inputs]
     for item in queue:
         if item.startswith("@") and os.path.isfile(item[1:]):
             for sub in _read_list(item[1:]):
-                _add(out, sub)
+                _add(out, sub, skip)
             continue
-        _add(out, item)
+        _add(out, item, skip)
     sources = sorted(out.values())
     _dedupe_rel(sources)
     return sources
 
 
-def _add(out: dict[str, Source], item: str) -> None:
+def _add(out: dict[str, Source], item: str, skip: frozenset[str]) -> None:
     if os.path.isdir(item):
-        for full, rel in _walk(item):
+        for full, rel in _walk(item, skip):
             out.setdefault(full, Source(full, kind_of(full), rel))
     else:
         if not os.path.exists(item):

@@ -13,9 +13,9 @@ from tests._media import face_clip
 N_CLIPS = 4
 
 
-def _cmd(inputs, out, weights):
+def _cmd(inputs, out, weights, *extra):
     return [sys.executable, "-m", "vidkp", "run", *map(str, inputs), "--out", str(out), "--workers", "0",
-            "--weights", weights, "-q"]
+            "--weights", weights, "-q", *map(str, extra)]
 
 
 def _rows(out):
@@ -37,12 +37,13 @@ def reference(clips, weights, tmp_path_factory):
     return _rows(out)
 
 
-def _wait_mid_input(proc, out, timeout=120):
-    """Block until at least one input is finished and another is half written."""
+def _wait_mid_input(proc, out, ann=None, timeout=120):
+    """Block until at least one input is finished and another is half written (in OUT and ANN)."""
     deadline = time.time() + timeout
     while time.time() < deadline and proc.poll() is None:
         done = list((out / "_done").glob("*.json")) if (out / "_done").is_dir() else []
-        if done and (list(out.glob(".tmp-*")) if out.is_dir() else []):
+        half = [d for d in (out, ann) if d is not None and d.is_dir() and list(d.glob(".tmp-*"))]
+        if done and len(half) == (1 if ann is None else 2):
             return
         time.sleep(0.02)
     assert proc.poll() is None, "run finished before it could be interrupted"
@@ -69,10 +70,11 @@ def test_ctrl_c_exits_130_cleanly_and_resumes(clips, weights, reference, tmp_pat
 
 def test_kill_driver_then_resume_gives_the_rows_of_an_uninterrupted_run(clips, weights, reference, tmp_path):
 
-    out = tmp_path / "resumed"
-    proc = subprocess.Popen(_cmd(clips, out, weights), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out, ann = tmp_path / "resumed", tmp_path / "ann"
+    cmd = _cmd(clips, out, weights, "--annotate", ann)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_mid_input(proc, out)
+        _wait_mid_input(proc, out, ann)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
     finally:
@@ -87,13 +89,15 @@ def test_kill_driver_then_resume_gives_the_rows_of_an_uninterrupted_run(clips, w
     partial_rows = pd.read_parquet(out)  # readable mid-run: complete parts only
     assert 0 < partial_rows.video.nunique() < N_CLIPS
 
-    again = subprocess.run(_cmd(clips, out, weights), capture_output=True, text=True, timeout=240)
+    assert list(ann.glob(".tmp-*")), "kill should leave a half-written annotation behind"
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     assert again.returncode == 0, again.stdout + again.stderr
     assert all(p.stat().st_mtime_ns == t for p, t in finished.items()), "finished inputs were redone"
-    assert not list(out.glob(".tmp-*"))
+    assert not list(out.glob(".tmp-*")) and not list(ann.glob(".tmp-*"))
+    assert sorted(p.name for p in ann.iterdir()) == sorted(c.name for c in clips)
     pd.testing.assert_frame_equal(_rows(out), reference)
     m = pd.read_parquet(out / "_manifest.parquet")
     assert len(m) == N_CLIPS and (m.status == "ok").all()
 
-    third = subprocess.run(_cmd(clips, out, weights), capture_output=True, text=True, timeout=240)
+    third = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     assert third.returncode == 0 and "nothing to do" in third.stdout

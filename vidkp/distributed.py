@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
@@ -316,7 +316,10 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
     sources = expand(inputs, exclude=[out, config.annotate])  # never read our own outputs as inputs
     params = run_params(config)
     out = Path(out)
+    shown_out = str(out)
     done = prepare_output(out, params, config.overwrite)
+    if config.annotate:
+        _remove_stale_annotations(Path(config.annotate))
     todo = [s for s in sources if s.key not in done]
     skipped = len(sources) - len(todo)
     if progress is not None:
@@ -333,6 +336,9 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
             progress.frames(n)
 
     items = _work_items(todo, config.images_per_task)
+    out = out.absolute()  # workers may run in another directory (or on another node)
+    if config.annotate:
+        config = replace(config, annotate=str(Path(config.annotate).absolute()))
     try:
         if items and config.workers == 0:
             _serial(items, config, params, out, on_done, on_frames)
@@ -349,12 +355,20 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
         for k, v in json.loads(r.get("timings_ms") or "{}").items():
             stage_ms[k] = stage_ms.get(k, 0.0) + float(v)
     return RunSummary(
-        out=str(out), inputs=len(sources), skipped=skipped, processed=len(this_run),
+        out=shown_out, inputs=len(sources), skipped=skipped, processed=len(this_run),
         ok=sum(1 for v, r in all_recs.items() if v in wanted and r["status"] == "ok"), failed=failed,
         frames=sum(int(r.get("frames") or 0) for r in this_run),
         faces=sum(int(r.get("face_rows") or 0) for r in this_run),
         seconds=time.perf_counter() - t0, workers=config.workers, manifest=str(manifest),
         processed_frames=sum(int(r.get("processed_frames") or 0) for r in this_run), stage_ms=stage_ms)
+
+
+def _remove_stale_annotations(ann: Path) -> None:
+    """Delete half-written annotation files (`.tmp-<pid>-name`) left by an interrupted run."""
+    if ann.is_dir():
+        for p in ann.rglob(".tmp-*"):
+            if p.is_file() and p.name.split("-")[1].isdigit():
+                p.unlink(missing_ok=True)
 
 
 def _merge_manifest(out: Path, records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -172,7 +172,7 @@ class Pipeline:
 
     def _image(self, source: Source, out_dir, summary: InputSummary, times: dict[str, float]) -> None:
         t0 = time.perf_counter()
-        image = read_image(source.path)
+        image = read_image(source.location)
         times["decode"] += time.perf_counter() - t0
         summary.frames = summary.processed_frames = 1
         summary.height, summary.width = image.shape[:2]
@@ -202,7 +202,7 @@ class Pipeline:
         last, reported = Faces.empty(), 0
         with contextlib.ExitStack() as stack:
             t0 = time.perf_counter()
-            reader = stack.enter_context(VideoReader(source.path))
+            reader = stack.enter_context(VideoReader(source.location))
             summary.fps = reader.info.fps
             part = stack.enter_context(PartWriter(out_dir, source.key))
             sink = stack.enter_context(AnnotatedVideo(ann_path, reader.info.fps)) if ann_path else None

@@ -32,6 +32,11 @@ class Source:
     rel: str
 
     @property
+    def location(self) -> str:
+        """Absolute path for opening the file (workers may run in another directory)."""
+        return os.path.abspath(self.path)
+
+    @property
     def key(self) -> str:
         """Stable file-name-safe id of this input (hash of `path`); names its part file."""
         return hashlib.sha1(self.path.encode("utf-8", "surrogateescape")).hexdigest()[:20]

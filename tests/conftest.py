@@ -38,9 +38,10 @@ def clip(tmp_path_factory) -> Path:
 def ray_session():
     """One local loopback-only Ray (2 CPUs) for all Ray tests of the session."""
     ray = pytest.importorskip("ray")
-    from vidkp.distributed import init_local_ray
+    from vidkp.distributed import init_local_ray, restore_ray_flags
 
     if not ray.is_initialized():
         init_local_ray(2)
     yield ray
     ray.shutdown()
+    restore_ray_flags()

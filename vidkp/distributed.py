@@ -152,6 +152,28 @@ def _serial(items: list[list[Source]], config: RunConfig, params: dict[str, Any]
             on_done(pipe.process(src, out, on_frames).record())
 
 
+_CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+_SAVED_CLUSTER_FLAGS: tuple[str | None, bool | None] | None = None
+
+
+def restore_ray_flags() -> None:
+    """Undo init_local_ray's loopback-only switches (after ray.shutdown), so that this process
+    can later join a real cluster."""
+    global _SAVED_CLUSTER_FLAGS
+    if _SAVED_CLUSTER_FLAGS is None:
+        return
+    env, flag = _SAVED_CLUSTER_FLAGS
+    if env is None:
+        os.environ.pop(_CLUSTER_ENV, None)
+    else:
+        os.environ[_CLUSTER_ENV] = env
+    if flag is not None:
+        from ray._private import ray_constants
+
+        ray_constants.ENABLE_RAY_CLUSTER = flag
+    _SAVED_CLUSTER_FLAGS = None
+
+
 def init_local_ray(num_cpus: int, address: str | None = None) -> None:
     """Join the Ray cluster at `address` (else RAY_ADDRESS), or start a private local Ray on loopback only.
 
@@ -165,10 +187,13 @@ def init_local_ray(num_cpus: int, address: str | None = None) -> None:
 
         ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
         return
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # inherited by Ray's own processes
+    global _SAVED_CLUSTER_FLAGS
+    _SAVED_CLUSTER_FLAGS = (os.environ.get(_CLUSTER_ENV), None)
+    os.environ[_CLUSTER_ENV] = "0"  # inherited by Ray's own processes
     import ray
     from ray._private import ray_constants
 
+    _SAVED_CLUSTER_FLAGS = (_SAVED_CLUSTER_FLAGS[0], ray_constants.ENABLE_RAY_CLUSTER)
     ray_constants.ENABLE_RAY_CLUSTER = False  # in case ray was imported before the line above
     # address="local": always a new private instance, never a cluster recorded under /tmp/ray
     ray.init(address="local", num_cpus=max(num_cpus, 1), include_dashboard=False, log_to_driver=False,
@@ -284,6 +309,7 @@ def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], o
     finally:
         if started:
             ray.shutdown()
+            restore_ray_flags()
 
 
 def _poll_frames(counter: Any, seen: int, on_frames: Callable[[int], None]) -> int:

@@ -12,6 +12,7 @@ from typing import Any, List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -54,7 +55,7 @@ class RichProgress:
     def input_done(self, rec: dict[str, Any]) -> None:
         self.progress.advance(self.inputs, 1)
         if rec.get("status") != "ok":
-            self.progress.console.print(f"[red]failed[/red] {rec['video']}: {rec.get('error', '')}",
+            self.progress.console.print(f"[red]failed[/red] {escape(rec['video'])}: {escape(rec.get('error', ''))}",
                                         markup=True, highlight=False)
 
 

@@ -138,7 +138,7 @@ class Pipeline:
     def process(self, source: Source, out_dir: str | Path,
                 on_frames: Callable[[int], None] | None = None) -> InputSummary:
         """Process one input into its part file and completion marker; never raises for bad input."""
-        t_start = time.perf_counter()
+        t_start, cpu_start = time.perf_counter(), time.process_time()
         summary = InputSummary(video=source.path, kind=source.kind, worker=self.worker,
                                vidkp_version=self.vidkp_version, model_version=self.model_version,
                                params=self.params_json, part=part_name(source.key))
@@ -158,6 +158,7 @@ class Pipeline:
             except OSError:
                 summary.part = ""
         summary.seconds = round(time.perf_counter() - t_start, 4)
+        times["cpu"] = time.process_time() - cpu_start  # CPU time of this process (all its threads)
         summary.timings_ms = json.dumps({k: round(v * 1000, 1) for k, v in times.items()})
         if self.attempt is not None and current_attempt(out_dir) != self.attempt:
             # a newer driver took over OUT (this worker outlived a killed driver): commit nothing

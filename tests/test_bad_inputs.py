@@ -94,3 +94,17 @@ def test_good_and_odd_but_valid_inputs_are_ok(batch):
     assert summary.exit_code == 1
     assert sorted(os.path.basename(v) for v, _ in summary.failed) == sorted(
         st.index[st.status == "failed"].tolist())
+
+
+def test_output_trouble_is_reported_but_not_marked_finished(clip, weights, tmp_path):
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("a file where the annotation folder should be")
+    out = tmp_path / "o"
+    s = vidkp.run([str(clip)], out, workers=0, weights=weights, annotate=blocker / "ann", max_frames=2)
+    assert s.exit_code == 1 and "annotation directory" in s.failed[0][1]
+    assert not list((out / "_done").glob("*.json")), "an output failure must not mark the input finished"
+    assert pd.read_parquet(out / "_manifest.parquet").status.tolist() == ["failed"]
+    blocker.unlink()
+    blocker.mkdir()
+    again = vidkp.run([str(clip)], out, workers=0, weights=weights, annotate=blocker / "ann", max_frames=2)
+    assert again.processed == 1 and again.exit_code == 0, "the rerun retries the unfinished input"

@@ -302,8 +302,7 @@ def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], o
                         continue
                     for s in item:
                         on_done(InputSummary(video=s.path, kind=s.kind, status="failed", error=msg,
-                                             params=json.dumps(params, sort_keys=True)).record()
-                                | {"_crashed": True})
+                                             params=json.dumps(params, sort_keys=True), marked=False).record())
                 submit(slot)
         _poll_frames(counter, seen_frames, on_frames)
     finally:
@@ -370,6 +369,11 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
             _serial(items, config, params, out, on_done, on_frames)
         elif items:
             _ray(items, config, params, out, on_done, on_frames)
+    except BaseException:  # Ctrl-C or a fatal error: our workers have stopped; drop their temp files
+        remove_temp_files(out)
+        if config.annotate:
+            _remove_stale_annotations(Path(config.annotate))
+        raise
     finally:  # also on Ctrl-C: the manifest lists what is finished so far
         all_recs = _merge_manifest(out, records)
     manifest = out / MANIFEST
@@ -399,11 +403,11 @@ def _remove_stale_annotations(ann: Path) -> None:
 
 def _merge_manifest(out: Path, records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Write OUT/_manifest.parquet: every finished input of the dataset (markers, from all runs)
-    plus the inputs whose worker crashed in this run (they have no marker and are retried)."""
+    plus this run's unfinished failures (worker lost, output trouble: no marker, a rerun retries)."""
     all_recs = {m["video"]: m for m in read_markers(out).values()}
     for video, rec in records.items():
-        if rec.get("_crashed"):
-            all_recs[video] = {k: v for k, v in rec.items() if k != "_crashed"}
+        if not rec.get("marked", True) and video not in all_recs:
+            all_recs[video] = rec
     write_manifest(out, all_recs.values())
     return all_recs
 

@@ -21,7 +21,7 @@ from vidkp.annotate import AnnotatedVideo, Annotator
 from vidkp.config import RunConfig
 from vidkp.decode import VideoReader, read_image
 from vidkp.detect import HaarDetector
-from vidkp.errors import VidkpError
+from vidkp.errors import InputError, OutputError, VidkpError
 from vidkp.faces import Faces
 from vidkp.landmarks import FaceLandmarker
 from vidkp.sources import Source
@@ -57,6 +57,8 @@ class InputSummary:
     annotated: str = ""
     timings_ms: str = ""
     processed_frames: int = 0
+    marked: bool = True
+    """False when the input is not finished (output trouble, worker lost): a rerun retries it."""
 
     def record(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,6 +83,13 @@ def one_line(exc: BaseException) -> str:
     msg = " ".join(str(exc).split()) or exc.__class__.__name__
     kind = "" if isinstance(exc, VidkpError) else f"{exc.__class__.__name__}: "
     return (kind + msg)[:500]
+
+
+def _output_trouble(exc: BaseException) -> bool:
+    """Errors of the output side (unwritable OUT/ANN, a temp file removed under us), not of the input."""
+    if isinstance(exc, InputError):
+        return False
+    return isinstance(exc, (OutputError, FileNotFoundError, PermissionError, IsADirectoryError))
 
 
 def annotation_path(ann_dir: str, source: Source) -> Path:
@@ -152,11 +161,14 @@ class Pipeline:
             log.debug("input %s failed", source.path, exc_info=True)
             summary.status, summary.error = "failed", one_line(e)
             summary.face_rows = 0
-            try:  # an empty part keeps the dataset's schema even when every input failed
-                with PartWriter(out_dir, source.key):
-                    pass
-            except OSError:
-                summary.part = ""
+            if _output_trouble(e):  # not the input's fault: leave it unmarked so a rerun retries it
+                summary.marked, summary.part = False, ""
+            else:
+                try:  # an empty part keeps the dataset's schema even when every input failed
+                    with PartWriter(out_dir, source.key):
+                        pass
+                except OSError:
+                    summary.part = ""
         summary.seconds = round(time.perf_counter() - t_start, 4)
         times["cpu"] = time.process_time() - cpu_start  # CPU time of this process (all its threads)
         summary.timings_ms = json.dumps({k: round(v * 1000, 1) for k, v in times.items()})
@@ -164,11 +176,15 @@ class Pipeline:
             # a newer driver took over OUT (this worker outlived a killed driver): commit nothing
             log.warning("output %s was taken over by a newer run; not marking %s", out_dir, source.path)
             summary.status, summary.error = "failed", "superseded by a newer run on the same output"
+            summary.marked = False
+            return summary
+        if not summary.marked:
             return summary
         try:
             write_marker(out_dir, source.key, summary.record())
         except OSError as e:
             summary.status, summary.error = "failed", f"cannot write completion marker: {e}"
+            summary.marked = False
         return summary
 
     def _image(self, source: Source, out_dir, summary: InputSummary, times: dict[str, float]) -> None:

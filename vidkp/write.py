@@ -128,6 +128,9 @@ class PartWriter:
             self._writer = pq.ParquetWriter(str(self.tmp), SCHEMA, compression="zstd")
         except OSError as e:
             raise OutputError(f"cannot write part file {self.tmp}: {e}") from e
+        except BaseException:
+            _unlink(self.tmp)
+            raise
         return self
 
     def add(self, video: str, frame: int, timestamp: float, faces: Faces) -> None:
@@ -155,15 +158,19 @@ class PartWriter:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
+            try:
+                if exc_type is None:
+                    self._flush()
+            finally:
+                if self._writer is not None:
+                    self._writer.close()
             if exc_type is None:
-                self._flush()
-        finally:
-            if self._writer is not None:
-                self._writer.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.final)
-        else:
+                os.replace(self.tmp, self.final)
+                return
+        except BaseException:  # also Ctrl-C while flushing: never leave the temp file behind
             _unlink(self.tmp)
+            raise
+        _unlink(self.tmp)
 
 
 def write_manifest(out_dir: str | Path, records: Iterable[dict[str, Any]]) -> Path:

@@ -40,7 +40,8 @@ def batch(tmp_path_factory):
     for i, f in enumerate(render_frames(0.5, 4, (320, 180))):
         cv2.imwrite(str(d / f"s{i}.jpg"), f)
         stills.append(d / f"s{i}.jpg")
-    return [str(p) for p in clips + stills]
+    (d / "broken.mp4").write_text("not a video")
+    return [str(p) for p in clips + stills + [d / "broken.mp4"]]
 
 
 def _ray_pids() -> set[int]:
@@ -83,7 +84,8 @@ def test_local_ray_listens_on_loopback_only(ray_session):
 def test_ray_rows_equal_serial_rows_and_both_workers_work(batch, weights, ray_session, tmp_path):
     s_serial = vidkp.run(batch, tmp_path / "serial", workers=0, weights=weights)
     s_ray = vidkp.run(batch, tmp_path / "ray", workers=2, weights=weights, images_per_task=2)
-    assert s_serial.ok == s_ray.ok == len(batch) and not s_ray.failed
+    assert s_serial.ok == s_ray.ok == len(batch) - 1
+    assert [(os.path.basename(v), e[:20]) for v, e in s_ray.failed] == [("broken.mp4", "not a readable video")]
     _assert_same_rows(_rows(tmp_path / "ray"), _rows(tmp_path / "serial"))
     m = vidkp.load_manifest(tmp_path / "ray")
     assert m.worker.str.contains("node:").all()
@@ -103,7 +105,7 @@ def _worker_pids() -> list[int]:
 
 
 def test_killed_worker_is_replaced_and_its_input_redone(batch, weights, ray_session, tmp_path):
-    videos = [b for b in batch if b.endswith(".mp4")]
+    videos = [b for b in batch if b.endswith(".mp4") and "broken" not in b]
     result = {}
     t = threading.Thread(target=lambda: result.update(s=vidkp.run(videos, tmp_path / "o", workers=1,
                                                                   weights=weights)))

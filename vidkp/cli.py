@@ -42,6 +42,9 @@ class RichProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.frames_task is not None and exc[0] is None:  # the headers' count was an estimate
+            done = self.progress.tasks[self.frames_task].completed
+            self.progress.update(self.frames_task, total=done)
         self.progress.__exit__(*exc)
 
     def start(self, total: int, skipped: int, frames_estimate: int | None) -> None:

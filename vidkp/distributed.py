@@ -348,7 +348,7 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
     todo = [s for s in sources if s.key not in done]
     skipped = len(sources) - len(todo)
     if progress is not None:
-        progress.start(len(sources), skipped, None)
+        progress.start(len(sources), skipped, _frames_estimate(todo, config.max_frames))
     records: dict[str, dict[str, Any]] = {}
 
     def on_done(rec: dict[str, Any]) -> None:
@@ -391,6 +391,26 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
         faces=sum(int(r.get("face_rows") or 0) for r in this_run),
         seconds=time.perf_counter() - t0, workers=config.workers, manifest=str(manifest),
         processed_frames=sum(int(r.get("processed_frames") or 0) for r in this_run), stage_ms=stage_ms)
+
+
+def _frames_estimate(todo: Sequence[Source], max_frames: int | None, budget_s: float = 1.0) -> int | None:
+    """Frames the container headers announce for the inputs to do (for the progress bar);
+    None when it would take longer than `budget_s` or a header cannot be read."""
+    from vidkp.decode import VideoInfo
+
+    t0, total = time.perf_counter(), 0
+    for s in todo:
+        if time.perf_counter() - t0 > budget_s:
+            return None
+        if s.kind == "image":
+            total += 1
+            continue
+        try:
+            n = VideoInfo.from_path(s.location).frames
+        except Exception:  # noqa: BLE001 - a bad input is reported by its worker, not here
+            n = 0
+        total += min(n, max_frames) if max_frames else n
+    return total
 
 
 def _remove_stale_annotations(ann: Path) -> None:

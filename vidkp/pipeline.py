@@ -155,6 +155,8 @@ class Pipeline:
         try:
             if source.kind == "image":
                 self._image(source, out_dir, summary, times)
+                if on_frames is not None:
+                    on_frames(1)
             else:
                 self._video(source, out_dir, summary, times, on_frames)
         except Exception as e:  # noqa: BLE001 - a bad input must never stop the batch

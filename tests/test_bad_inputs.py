@@ -69,8 +69,22 @@ def test_all_inputs_failed_still_reads_with_the_full_schema(tmp_path, weights):
 
 def test_permission_denied_is_reported(batch):
     if os.geteuid() == 0:
-        pytest.skip("running as root: chmod 000 does not stop root from reading the file")
+        pytest.skip("running as root: chmod 000 does not stop root from reading the file "
+                    "(see test_permission_denied_as_seen_by_the_os for the same path under root)")
     assert "permission denied" in _status(batch[1]).loc["noperm.mp4"].error
+
+
+def test_permission_denied_as_seen_by_the_os(clip, weights, tmp_path, monkeypatch):
+    """Under root chmod cannot deny reading, so the OS answer is simulated for one path."""
+    import vidkp.decode
+
+    locked = tmp_path / "locked.mp4"
+    locked.write_bytes(clip.read_bytes())
+    real_access = os.access
+    monkeypatch.setattr(vidkp.decode.os, "access",
+                        lambda p, mode, *a, **k: False if os.fspath(p) == str(locked) else real_access(p, mode, *a, **k))
+    s = vidkp.run([str(locked), str(clip)], tmp_path / "o", workers=0, weights=weights, max_frames=2)
+    assert s.ok == 1 and [e for _, e in s.failed] == [f"permission denied reading {locked}"]
 
 
 def test_good_and_odd_but_valid_inputs_are_ok(batch):

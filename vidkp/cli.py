@@ -96,18 +96,18 @@ def run_cmd(
                                           "or auto); default: RAY_ADDRESS if set, else a local Ray on loopback."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0,
                                           help="Parallel workers (Ray actors), one CPU each; 0 runs serially in "
-                                               "this process without Ray. [default: one per CPU, of the cluster "
-                                               "when joining one]"),
+                                               "this process without Ray. Default: one per CPU (of the cluster "
+                                               "when joining one)."),
     every: int = typer.Option(_D.every, "--every", min=1, help="Detect and landmark every Nth frame "
                               "(rows only for those frames)."),
     max_frames: Optional[int] = typer.Option(None, "--max-frames", min=1, help="Only the first N frames of "
-                                             "each video. [default: all]"),
+                                             "each video. Default: all."),
     min_face: int = typer.Option(_D.min_face, "--min-face", min=1, metavar="PX",
                                  help="Smallest face side to detect, in original-frame pixels."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Delete an existing vidkp output at --out and "
                                    "start over (default: resume it)."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Landmark model (.safetensors). "
-                                           "[default: the shipped model]"),
+                                           "Default: the shipped model."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log details to stderr."),
 ) -> None:

@@ -251,7 +251,7 @@ def _actor_class():
 def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], out: Path,
          on_done: Callable[[dict[str, Any]], None], on_frames: Callable[[int], None]) -> None:
     import ray
-    from ray.exceptions import RayActorError, RayTaskError
+    from ray.exceptions import RayActorError, RayError
 
     started = False
     if not ray.is_initialized():
@@ -289,7 +289,7 @@ def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], o
                 try:
                     for rec in ray.get(ref):
                         on_done(rec)
-                except (RayActorError, RayTaskError) as e:
+                except RayError as e:  # actor died, out of memory, task error: retry once, then report
                     if isinstance(e, RayActorError) and actors[slot] is actor:  # it died: replace it
                         ray.kill(actors[slot], no_restart=True)
                         actors[slot] = worker_cls.remote(cfg_json, params, counter, attempt)

@@ -10,7 +10,7 @@ def test_defaults_and_none_means_default():
 
 
 @pytest.mark.parametrize("opts,name", [({"every": 0}, "every"), ({"max_frames": 0}, "max_frames"),
-                                       ({"workers": -1}, "workers"), ({"iou_threshold": 0.0}, "iou_threshold")])
+                                       ({"workers": -1}, "workers"), ({"detect_every": 0}, "detect_every")])
 def test_invalid_values_say_what_was_expected(opts, name):
     with pytest.raises(InputError, match=rf"option {name}: expected .*, got"):
         RunConfig.from_options(**opts)

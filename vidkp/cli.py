@@ -102,6 +102,12 @@ def run_cmd(
                               "(rows only for those frames)."),
     max_frames: Optional[int] = typer.Option(None, "--max-frames", min=1, help="Only the first N frames of "
                                              "each video. Default: all."),
+    detect_every: int = typer.Option(_D.detect_every, "--detect-every", min=1, metavar="N",
+                                     help="Run the face detector at least every N processed frames; faces are "
+                                          "tracked from their previous points in between (1 = every frame)."),
+    smooth: bool = typer.Option(_D.smooth, "--smooth/--no-smooth",
+                                help="One-Euro filter the points over time; --no-smooth writes the raw "
+                                     "per-frame predictions."),
     min_face: int = typer.Option(_D.min_face, "--min-face", min=1, metavar="PX",
                                  help="Smallest face side to detect, in original-frame pixels."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Delete an existing vidkp output at --out and "
@@ -127,7 +133,8 @@ def run_cmd(
     try:
         with RichProgress(enabled=not quiet) as prog:
             summary = run(inputs, out, progress=prog, annotate=annotate, address=address, workers=workers,
-                          every=every, max_frames=max_frames, min_face=min_face, overwrite=overwrite,
+                          every=every, detect_every=detect_every, smooth=smooth, max_frames=max_frames,
+                          min_face=min_face, overwrite=overwrite,
                           weights=weights)
     except VidkpError as e:
         err_console.print(f"error: {e}", highlight=False, markup=False)

@@ -47,10 +47,10 @@ class RunConfig:
     """Still images are sent to workers in batches of this many."""
     in_flight_per_worker: int = 2
     """Bound on submitted-but-unfinished tasks per worker (keeps memory and queues small)."""
-    iou_threshold: float = 0.3
-    """Tracker: least IoU for a detection to continue a track."""
-    max_age: int = 5
-    """Tracker: processed frames a track may go unmatched before its id is retired."""
+    detect_every: int = 10
+    """Run the face detector at least every N processed frames (faces are tracked in between)."""
+    smooth: bool = True
+    """One-Euro filter the points over time (False: raw per-frame predictions)."""
 
     def __post_init__(self) -> None:
         checks = [
@@ -61,8 +61,7 @@ class RunConfig:
             (self.workers is None or self.workers >= 0, "workers", ">= 0 or None", self.workers),
             (self.images_per_task >= 1, "images_per_task", ">= 1", self.images_per_task),
             (self.in_flight_per_worker >= 1, "in_flight_per_worker", ">= 1", self.in_flight_per_worker),
-            (0.0 < self.iou_threshold <= 1.0, "iou_threshold", "in (0, 1]", self.iou_threshold),
-            (self.max_age >= 0, "max_age", ">= 0", self.max_age),
+            (self.detect_every >= 1, "detect_every", ">= 1", self.detect_every),
         ]
         for ok, name, expected, got in checks:
             if not ok:
@@ -88,8 +87,8 @@ class RunConfig:
             "max_frames": self.max_frames,
             "min_face": self.min_face,
             "max_side": self.max_side,
-            "iou_threshold": self.iou_threshold,
-            "max_age": self.max_age,
+            "detect_every": self.detect_every,
+            "smooth": self.smooth,
             "annotate": str(Path(self.annotate).resolve()) if self.annotate else None,
         }
 

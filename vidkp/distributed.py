@@ -146,10 +146,21 @@ def _work_items(todo: Sequence[Source], images_per_task: int) -> list[list[Sourc
 # --------------------------------------------------------------------------- execution
 def _serial(items: list[list[Source]], config: RunConfig, params: dict[str, Any], out: Path,
             on_done: Callable[[dict[str, Any]], None], on_frames: Callable[[int], None]) -> None:
-    pipe = Pipeline(config, params, current_attempt(out))
-    for item in items:
-        for src in item:
-            on_done(pipe.process(src, out, on_frames).record())
+    import cv2
+    import torch
+
+    # one CPU, like a Ray worker: torch's thread pool degrades badly when the cores are busy
+    saved = torch.get_num_threads(), cv2.getNumThreads()
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    try:
+        pipe = Pipeline(config, params, current_attempt(out))
+        for item in items:
+            for src in item:
+                on_done(pipe.process(src, out, on_frames).record())
+    finally:
+        torch.set_num_threads(saved[0])
+        cv2.setNumThreads(saved[1])
 
 
 _CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"

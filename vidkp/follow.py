@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import time
+
 import numpy as np
 
 from vidkp.cuts import CutDetector
@@ -72,6 +74,8 @@ class FollowResult:
     raw_keypoints: np.ndarray
     detected: bool
     cut: bool
+    times: dict[str, float]
+    """Seconds spent this frame in the detector ("detect") and the landmark model ("landmarks")."""
 
 
 class FaceFollower:
@@ -92,19 +96,27 @@ class FaceFollower:
         self._lost = False
         self.cuts.reset()
 
+    def _predict(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        t0 = time.perf_counter()
+        out = self.model.predict(image, boxes, angles)
+        self._times["landmarks"] += time.perf_counter() - t0
+        return out
+
     def _predict_from_points(self, image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        boxes = self.model.box_from_landmarks(kps)
-        return self.model.predict(image, boxes, roll_degrees(kps))
+        return self._predict(image, self.model.box_from_landmarks(kps), roll_degrees(kps))
 
     def _new_faces(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Points and scores of accepted detections that no live track covers."""
+        t0 = time.perf_counter()
         det = self.detector(image)
+        self._times["detect"] += time.perf_counter() - t0
         if len(det) and self._tracks:
             tracked = self.model.box_from_landmarks(np.stack([t.raw for t in self._tracks]))
             det = det[iou_matrix(det.boxes, tracked).max(axis=1) < self.cfg.merge_iou]
         if not len(det):
             return np.zeros((0, N_POINTS, 2), np.float32), np.zeros(0, np.float32)
-        kps, scores = self.model.predict(image, det.boxes)
+        kps, scores = self._predict(image, det.boxes)
         if self.cfg.refine:
             kps, scores = self._predict_from_points(image, kps)
         keep = scores >= self.cfg.accept_score
@@ -124,6 +136,7 @@ class FaceFollower:
 
     def step(self, image: np.ndarray, t: float) -> FollowResult:
         """Process the next frame (BGR) at time `t` seconds."""
+        self._times = {"detect": 0.0, "landmarks": 0.0}
         cut = self.cuts.is_cut(image)
         if cut:
             self._tracks = []
@@ -154,9 +167,9 @@ class FaceFollower:
 
     def _result(self, detected: bool, cut: bool) -> FollowResult:
         if not self._tracks:
-            return FollowResult(Faces.empty(), np.zeros((0, N_POINTS, 2), np.float32), detected, cut)
+            return FollowResult(Faces.empty(), np.zeros((0, N_POINTS, 2), np.float32), detected, cut, self._times)
         raw = np.stack([t.raw for t in self._tracks]).astype(np.float32)
         smooth = np.stack([t.smooth for t in self._tracks]).astype(np.float32)
         faces = Faces(self.model.box_from_landmarks(smooth), np.array([t.score for t in self._tracks]), smooth,
                       np.array([t.id for t in self._tracks]))
-        return FollowResult(faces, raw, detected, cut)
+        return FollowResult(faces, raw, detected, cut, self._times)

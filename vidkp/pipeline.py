@@ -25,7 +25,7 @@ from vidkp.errors import InputError, OutputError, VidkpError
 from vidkp.faces import Faces
 from vidkp.landmarks import FaceLandmarker
 from vidkp.sources import Source
-from vidkp.track import Tracker
+from vidkp.follow import FaceFollower, FollowConfig
 from vidkp.write import PartWriter, current_attempt, part_name, write_marker
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,8 @@ class Pipeline:
         self.config = config
         self.landmarker = FaceLandmarker(config.weights, detector=HaarDetector(min_face=config.min_face,
                                                                                max_side=config.max_side))
-        self.tracker = Tracker(config.iou_threshold, config.max_age)
+        self.tracker = FaceFollower(self.landmarker.model, self.landmarker.detector,
+                                    FollowConfig(detect_every=config.detect_every, smooth=config.smooth))
         self.annotator = Annotator()
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)
@@ -130,19 +131,13 @@ class Pipeline:
     def model_version(self) -> str:
         return str(self.landmarker.model.version)
 
-    def faces(self, image) -> tuple[Faces, dict[str, float]]:
-        """Detect, landmark and track one selected frame; returns faces and stage times (s)."""
+    def faces(self, image, timestamp: float) -> tuple[Faces, dict[str, float]]:
+        """Follow faces into one selected frame (detect when due, landmarks, ids, smoothing);
+        returns faces (confidence = the model's face score) and stage times (s)."""
         t0 = time.perf_counter()
-        det = self.landmarker.detector(image)
-        t1 = time.perf_counter()
-        model = self.landmarker.model
-        kps, face_scores = model.predict(image, det.boxes)
-        # confidence: the model's face score in [0, 1] when it has one, else the detector's score
-        faces = det.with_keypoints(kps, face_scores if model.has_score else None)
-        t2 = time.perf_counter()
-        faces = self.tracker.update(faces)
-        t3 = time.perf_counter()
-        return faces, {"detect": t1 - t0, "landmarks": t2 - t1, "track": t3 - t2}
+        result = self.tracker.step(image, timestamp)
+        total = time.perf_counter() - t0
+        return result.faces, {**result.times, "track": total - sum(result.times.values())}
 
     def process(self, source: Source, out_dir: str | Path,
                 on_frames: Callable[[int], None] | None = None) -> InputSummary:
@@ -196,7 +191,7 @@ class Pipeline:
         summary.frames = summary.processed_frames = 1
         summary.height, summary.width = image.shape[:2]
         self.tracker.reset()
-        faces, st = self.faces(image)
+        faces, st = self.faces(image, 0.0)
         for k, v in st.items():
             times[k] += v
         t0 = time.perf_counter()
@@ -231,7 +226,7 @@ class Pipeline:
                     summary.height, summary.width = frame.image.shape[:2]
                 summary.frames += 1
                 if selected:
-                    last, st = self.faces(frame.image)
+                    last, st = self.faces(frame.image, frame.timestamp)
                     for k, v in st.items():
                         times[k] += v
                     summary.processed_frames += 1

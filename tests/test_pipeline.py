@@ -77,3 +77,12 @@ def test_image_input(shared_data, weights, tmp_path):
     assert s.ok == 1 and len(df) >= 2 and (df.frame == 0).all() and (df.timestamp == 0).all()
     assert sorted(df.face_id) == list(range(len(df)))
     assert cv2.imread(str(tmp_path / "ann" / "obamas.jpg")).shape == cv2.imread(str(img)).shape
+
+
+def test_annotation_paths_keep_the_relative_layout():
+    from vidkp.pipeline import annotation_path
+    from vidkp.sources import Source
+
+    assert str(annotation_path("ANN", Source("in/sub/a.avi", "video", "sub/a.avi"))) == "ANN/sub/a.mp4"
+    assert str(annotation_path("ANN", Source("x/b.JPG", "image", "b.JPG"))) == "ANN/b.jpg"
+    assert str(annotation_path("ANN", Source("x/c.pgm", "image", "c.pgm"))) == "ANN/c.png"

@@ -2,9 +2,11 @@
 
 Per frame: a scene cut ends every track; each live track is re-cropped from its previous
 points (a Haar-like box and the eye-line roll, as training crops are made) and re-predicted;
-the model's face score decides when a track is lost. The Haar detector runs when there are no
-tracks, every `detect_every` frames and right after a loss; a detection that overlaps no track
-starts a new one if the model's face score accepts it (this rejects detector false alarms).
+the model's face score decides when a track is lost. The Haar detector runs after a cut, right
+after a loss, every `detect_every` frames while faces are tracked and every
+`detect_every_empty` frames while none is; a detection on a tracked face re-seeds that track
+(undoing drift), one on no tracked face starts a track if the model's face score accepts it
+(this rejects detector false alarms).
 Tracks that end up on the same face are merged (the older id stays). Each track's points are
 One-Euro filtered; the raw points are kept too.
 
@@ -106,31 +108,45 @@ class FaceFollower:
     def _predict_from_points(self, image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self._predict(image, self.model.box_from_landmarks(kps), roll_degrees(kps))
 
-    def _new_faces(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Points and scores of accepted detections that no live track covers."""
+    def _same_face(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """(len(a), len(b)) mask: boxes overlap more than `merge_iou`, or their centres are closer
+        than half their mean side."""
+        ca, cb = a[:, None, :2] + a[:, None, 2:] / 2, b[None, :, :2] + b[None, :, 2:] / 2
+        near = np.linalg.norm(ca - cb, axis=2) < 0.25 * (a[:, None, 2] + b[None, :, 2])
+        return near | (iou_matrix(a, b) > self.cfg.merge_iou)
+
+    def _detect(self, image: np.ndarray) -> None:
+        """Run the detector: a detection on a tracked face re-seeds that track (undoing drift),
+        one on no tracked face starts a track if the model's face score accepts it."""
         t0 = time.perf_counter()
         det = self.detector(image)
         self._times["detect"] += time.perf_counter() - t0
-        if len(det) and self._tracks:
-            tracked = self.model.box_from_landmarks(np.stack([t.raw for t in self._tracks]))
-            det = det[iou_matrix(det.boxes, tracked).max(axis=1) < self.cfg.merge_iou]
         if not len(det):
-            return np.zeros((0, N_POINTS, 2), np.float32), np.zeros(0, np.float32)
+            return
         kps, scores = self._predict(image, det.boxes)
         if self.cfg.refine:
             kps, scores = self._predict_from_points(image, kps)
-        keep = scores >= self.cfg.accept_score
-        return kps[keep], scores[keep]
+        boxes = self.model.box_from_landmarks(kps)
+        tracked = self.model.box_from_landmarks(np.stack([t.raw for t in self._tracks])) if self._tracks else None
+        same = self._same_face(boxes, tracked) if tracked is not None else np.zeros((len(boxes), 0), bool)
+        for k, s, hits in zip(kps, scores, same):
+            if hits.any():
+                tr = self._tracks[int(np.argmax(hits))]
+                if s >= self.cfg.keep_score:
+                    tr.raw, tr.score = k, float(s)
+            elif s >= self.cfg.accept_score:
+                self._tracks.append(_Track(self._next_id, k, float(s), OneEuroFilter(self.cfg.min_cutoff, self.cfg.beta)))
+                self._next_id += 1
 
     def _merge(self) -> None:
         if len(self._tracks) < 2:
             return
         boxes = self.model.box_from_landmarks(np.stack([t.raw for t in self._tracks]))
-        iou = iou_matrix(boxes, boxes)
+        same = self._same_face(boxes, boxes)
         drop: set[int] = set()
         for i in range(len(self._tracks)):
             for j in range(i + 1, len(self._tracks)):
-                if iou[i, j] > self.cfg.merge_iou and i not in drop:
+                if same[i, j] and i not in drop:
                     drop.add(j)  # tracks are kept in id order: the older one stays
         self._tracks = [t for k, t in enumerate(self._tracks) if k not in drop]
 
@@ -154,9 +170,7 @@ class FaceFollower:
         detect = cut or self._lost or self._since_detect + 1 >= period
         if detect:
             self._since_detect, self._lost = 0, False
-            for k, s in zip(*self._new_faces(image)):
-                self._tracks.append(_Track(self._next_id, k, float(s), OneEuroFilter(self.cfg.min_cutoff, self.cfg.beta)))
-                self._next_id += 1
+            self._detect(image)
         else:
             self._since_detect += 1
         self._merge()

@@ -1,6 +1,6 @@
 """Video benchmark: tracking vs detecting every frame vs dlib, on generated clips and the real clip.
 
-    python benchmarks/track_bench.py --data ../shared/data [--frames 90] [--no-dlib]
+    python -m benchmarks.track_bench --data ../shared/data [--frames 90] [--no-dlib]
 
 Every method runs single-threaded (torch, OpenCV) on clips decoded from mp4 files, so frames/s
 includes decoding. Generated clips come from people hold-out faces with known points
@@ -182,8 +182,8 @@ def main() -> None:
     gen = pd.DataFrame(rows)
     overall = gen.groupby("method").agg(coverage=("coverage", "mean"), nme=("nme", "mean"), fps=("fps", "mean"),
                                         id_switches=("id_switches", "sum"), false_per_frame=("false_per_frame", "mean"))
-    moving = gen[gen.clip.isin(MOVING)].groupby("method").nme.mean().rename("nme_moving")
-    still = gen[gen.clip == "still"].set_index("method").jitter.rename("jitter_still")
+    moving = gen[gen["clip"].isin(MOVING)].groupby("method").nme.mean().rename("nme_moving")
+    still = gen[gen["clip"] == "still"].set_index("method").jitter.rename("jitter_still")
     pd.set_option("display.width", 200)
     pd.set_option("display.float_format", lambda v: f"{v:.4f}")
     print("## Generated clips (people hold-out faces), per clip\n")

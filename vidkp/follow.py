@@ -48,7 +48,7 @@ class FollowConfig:
     smooth: bool = True
     """One-Euro filter the points (raw points are kept either way)."""
     min_cutoff: float = 0.3
-    beta: float = 2.0
+    beta: float = 30.0
 
 
 @dataclass

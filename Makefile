@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE_DIR ?= sample
 
-.PHONY: setup sample test bench clean
+.PHONY: setup sample test clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)

@@ -81,8 +81,15 @@ def haar_batch(data: Samples, idx: np.ndarray, rel: BoxRelation, spec: CropSpec,
                 good = box_from_landmarks(kps, rel)[0]
                 far = [b for b in boxes if np.hypot(*(b[:2] + b[2:] / 2 - good[:2] - good[2:] / 2)) > 0.6 * good[2]]
                 box = far[rng.integers(len(far))] if far else None
-            box = T.negative_box(img.shape, kps, rel, rng) if box is None else box
-            crops.append(T.negative(img, box, spec, rng, cfg))
+            kind = rng.random()
+            if box is not None:
+                crops.append(T.negative(img, box, spec, rng, cfg))
+            elif kind < 0.15:  # the face itself, sideways or upside down
+                crops.append(T.negative(img, box_from_landmarks(kps, rel)[0], spec, rng, cfg, rng.uniform(75, 285)))
+            elif kind < 0.3:
+                crops.append(T.photometric(T.clutter(spec.size, rng), rng, cfg))
+            else:
+                crops.append(T.negative(img, T.negative_box(img.shape, kps, rel, rng), spec, rng, cfg))
             tgts.append(np.zeros((68, 2), np.float32))
             labels.append(0.0)
         else:

@@ -152,10 +152,28 @@ def negative_box(image_shape: tuple[int, ...], kps: np.ndarray, rel: BoxRelation
     return np.array([c[0] - s2 / 2, c[1] - s2 / 2, s2, s2], np.float32)
 
 
+def clutter(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A synthetic non-face BGR crop: smooth random field plus random lines, boxes and blobs."""
+    low = rng.integers(0, 256, (int(rng.integers(2, 17)),) * 2 + (3,)).astype(np.uint8)
+    img = cv2.resize(low, (size, size), interpolation=cv2.INTER_CUBIC if rng.random() < 0.5 else cv2.INTER_NEAREST)
+    for _ in range(int(rng.integers(0, 8))):
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        p, q = rng.integers(0, size, 2), rng.integers(0, size, 2)
+        kind = rng.integers(3)
+        if kind == 0:
+            cv2.line(img, tuple(int(v) for v in p), tuple(int(v) for v in q), colour, int(rng.integers(1, 6)))
+        elif kind == 1:
+            cv2.rectangle(img, tuple(int(v) for v in p), tuple(int(v) for v in q), colour, -1)
+        else:
+            cv2.circle(img, tuple(int(v) for v in p), int(rng.integers(2, size // 3)), colour, -1)
+    return img
+
+
 def negative(image: np.ndarray, box: np.ndarray, spec: CropSpec, rng: np.random.Generator,
-             cfg: AugmentConfig) -> np.ndarray:
-    """Augmented gray crop (S, S) of a non-face box."""
-    angle = float(np.clip(rng.normal(), -3, 3) * cfg.rotate)
+             cfg: AugmentConfig, angle: float | None = None) -> np.ndarray:
+    """Augmented gray crop (S, S) of a non-face box (rotated by `angle` degrees if given)."""
+    if angle is None:
+        angle = float(np.clip(rng.normal(), -3, 3) * cfg.rotate)
     m = box_matrix(box, spec, angle)
     crop = cv2.warpAffine(image, m, (spec.size, spec.size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     if rng.random() < cfg.flip:

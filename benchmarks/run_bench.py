@@ -2,7 +2,7 @@
 and inputs/s with 1 vs 2 Ray workers on a batch of equal generated clips.
 
     python benchmarks/run_bench.py [--clip ../shared/data/videos/short_hamilton_clip.mp4]
-                                   [--weights W] [--batch 8] [--batch-frames 48]
+                                   [--weights W] [--batch 8] [--batch-frames 240]
 
 Prints a Markdown table (paste into benchmarks/RESULTS.md with the machine and date).
 """
@@ -66,7 +66,7 @@ def main() -> None:
     ap.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     ap.add_argument("--weights", default=None, help="landmark weights (default: shipped model)")
     ap.add_argument("--batch", type=int, default=8, help="clips in the worker-scaling batch")
-    ap.add_argument("--batch-frames", type=int, default=48, help="frames per batch clip (640x360)")
+    ap.add_argument("--batch-frames", type=int, default=240, help="frames per batch clip (640x360)")
     ap.add_argument("--repeats", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(1)  # as in a worker

@@ -31,7 +31,10 @@ class RunConfig:
     min_face: int = 24
     """Smallest face side to detect, in original-frame pixels."""
     max_side: int = 640
-    """Frames are downscaled to this longer side for detection only (landmarks use full res)."""
+    """Video frames are downscaled to this longer side for detection only (landmarks use full res)."""
+    image_max_side: int = 1280
+    """Still images are downscaled to this longer side for detection (one frame: a finer search
+    is affordable, and the model's face score rejects the extra false alarms)."""
     weights: str | None = None
     """Landmark weights (.safetensors); None = the shipped default model."""
     annotate: str | None = None
@@ -58,6 +61,7 @@ class RunConfig:
             (self.max_frames is None or self.max_frames >= 1, "max_frames", ">= 1 or None", self.max_frames),
             (self.min_face >= 1, "min_face", ">= 1", self.min_face),
             (self.max_side >= 32, "max_side", ">= 32", self.max_side),
+            (self.image_max_side >= 32, "image_max_side", ">= 32", self.image_max_side),
             (self.workers is None or self.workers >= 0, "workers", ">= 0 or None", self.workers),
             (self.images_per_task >= 1, "images_per_task", ">= 1", self.images_per_task),
             (self.in_flight_per_worker >= 1, "in_flight_per_worker", ">= 1", self.in_flight_per_worker),
@@ -87,6 +91,7 @@ class RunConfig:
             "max_frames": self.max_frames,
             "min_face": self.min_face,
             "max_side": self.max_side,
+            "image_max_side": self.image_max_side,
             "detect_every": self.detect_every,
             "smooth": self.smooth,
             "annotate": str(Path(self.annotate).resolve()) if self.annotate else None,

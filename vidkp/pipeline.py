@@ -119,8 +119,10 @@ class Pipeline:
         self.config = config
         self.landmarker = FaceLandmarker(config.weights, detector=HaarDetector(min_face=config.min_face,
                                                                                max_side=config.max_side))
-        self.tracker = FaceFollower(self.landmarker.model, self.landmarker.detector,
-                                    FollowConfig(detect_every=config.detect_every, smooth=config.smooth))
+        follow = FollowConfig(detect_every=config.detect_every, smooth=config.smooth)
+        self.video_follower = FaceFollower(self.landmarker.model, self.landmarker.detector, follow)
+        self.image_follower = FaceFollower(self.landmarker.model, HaarDetector(
+            min_face=config.min_face, max_side=config.image_max_side), follow)
         self.annotator = Annotator()
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)
@@ -131,11 +133,12 @@ class Pipeline:
     def model_version(self) -> str:
         return str(self.landmarker.model.version)
 
-    def faces(self, image, timestamp: float) -> tuple[Faces, dict[str, float]]:
+    @staticmethod
+    def faces(follower: FaceFollower, image, timestamp: float) -> tuple[Faces, dict[str, float]]:
         """Follow faces into one selected frame (detect when due, landmarks, ids, smoothing);
         returns faces (confidence = the model's face score) and stage times (s)."""
         t0 = time.perf_counter()
-        result = self.tracker.step(image, timestamp)
+        result = follower.step(image, timestamp)
         total = time.perf_counter() - t0
         return result.faces, {**result.times, "track": total - sum(result.times.values())}
 
@@ -190,8 +193,8 @@ class Pipeline:
         times["decode"] += time.perf_counter() - t0
         summary.frames = summary.processed_frames = 1
         summary.height, summary.width = image.shape[:2]
-        self.tracker.reset()
-        faces, st = self.faces(image, 0.0)
+        self.image_follower.reset()
+        faces, st = self.faces(self.image_follower, image, 0.0)
         for k, v in st.items():
             times[k] += v
         t0 = time.perf_counter()
@@ -211,7 +214,7 @@ class Pipeline:
     def _video(self, source: Source, out_dir, summary: InputSummary, times: dict[str, float],
                on_frames: Callable[[int], None] | None) -> None:
         cfg = self.config
-        self.tracker.reset()
+        self.video_follower.reset()
         ann_path = annotation_path(cfg.annotate, source) if cfg.annotate else None
         last, reported = Faces.empty(), 0
         with contextlib.ExitStack() as stack:
@@ -226,7 +229,7 @@ class Pipeline:
                     summary.height, summary.width = frame.image.shape[:2]
                 summary.frames += 1
                 if selected:
-                    last, st = self.faces(frame.image, frame.timestamp)
+                    last, st = self.faces(self.video_follower, frame.image, frame.timestamp)
                     for k, v in st.items():
                         times[k] += v
                     summary.processed_frames += 1

@@ -1,11 +1,11 @@
-"""Tracking: give each face a `face_id` that is stable across the frames of one input.
+"""Id association by box overlap: `iou_matrix`, and a greedy IoU `Tracker` for per-frame detections.
 
-For now a simple greedy IoU tracker: each processed frame's detections are matched to the
-live tracks by descending IoU (at least `iou_threshold`); unmatched detections open new
-tracks; a track unmatched for more than `max_age` processed frames is retired, so a face
-that comes back after a loss gets a new id. Ids start at 0 for each input (`reset()`).
-The interface (`update(faces) -> faces with track_ids`, `reset()`) is what the pipeline
-relies on; the internals may later become detect-rarely-track-every-frame.
+`vidkp run` follows faces with `vidkp.follow.FaceFollower` (which uses `iou_matrix`); this
+`Tracker` gives ids to detectors that run on every frame (the detect-every-frame and dlib
+baselines of benchmarks/track_bench.py). Each frame's detections are matched to the live tracks
+by descending IoU (at least `iou_threshold`); unmatched detections open new tracks; a track
+unmatched for more than `max_age` frames is retired, so a face that comes back gets a new id.
+Ids start at 0 for each input (`reset()`).
 """
 from __future__ import annotations
 

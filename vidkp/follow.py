@@ -8,7 +8,7 @@ after a loss, every `detect_every` frames while faces are tracked and every
 (undoing drift), one on no tracked face starts a track if the model's face score accepts it
 (this rejects detector false alarms).
 Tracks that end up on the same face are merged (the older id stays). Each track's points are
-One-Euro filtered; the raw points are kept too.
+One-Euro filtered (`smooth=False` gives the raw per-frame predictions).
 
 `face_id` contract: an id stays the same while a face stays tracked; a lost face that comes
 back, and every face after a scene cut, gets a new id. Ids count up from 0 per video.
@@ -23,7 +23,7 @@ import numpy as np
 
 from vidkp.cuts import CutDetector
 from vidkp.detect import HaarDetector
-from vidkp.faces import N_POINTS, Faces
+from vidkp.faces import Faces
 from vidkp.landmarks import LandmarkModel
 from vidkp.smooth import OneEuroFilter
 from vidkp.track import iou_matrix
@@ -46,7 +46,7 @@ class FollowConfig:
     refine: bool = True
     """Predict a new detection twice: from the detector box, then from its own points."""
     smooth: bool = True
-    """One-Euro filter the points (raw points are kept either way)."""
+    """One-Euro filter the points (False: the raw per-frame predictions)."""
     min_cutoff: float = 0.3
     beta: float = 30.0
 
@@ -69,11 +69,10 @@ def roll_degrees(kps: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class FollowResult:
-    """Faces of one frame (keypoints filtered, track ids set), their raw points, and whether
+    """Faces of one frame (keypoints filtered unless `smooth` is off, track ids set), and whether
     the detector ran and a cut started this frame."""
 
     faces: Faces
-    raw_keypoints: np.ndarray
     detected: bool
     cut: bool
     times: dict[str, float]
@@ -181,9 +180,8 @@ class FaceFollower:
 
     def _result(self, detected: bool, cut: bool) -> FollowResult:
         if not self._tracks:
-            return FollowResult(Faces.empty(), np.zeros((0, N_POINTS, 2), np.float32), detected, cut, self._times)
-        raw = np.stack([t.raw for t in self._tracks]).astype(np.float32)
+            return FollowResult(Faces.empty(), detected, cut, self._times)
         smooth = np.stack([t.smooth for t in self._tracks]).astype(np.float32)
         faces = Faces(self.model.box_from_landmarks(smooth), np.array([t.score for t in self._tracks]), smooth,
                       np.array([t.id for t in self._tracks]))
-        return FollowResult(faces, raw, detected, cut, self._times)
+        return FollowResult(faces, detected, cut, self._times)

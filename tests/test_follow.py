@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from vidkp.faces import Faces
-from vidkp.follow import FaceFollower, FollowConfig, roll_degrees
+from vidkp.follow import FaceFollower, FollowConfig
+from vidkp.shape import roll_degrees
 from vidkp.track import iou_matrix
 
 UNIT = np.random.default_rng(0).uniform(0.1, 0.9, (68, 2))  # a fixed "shape" in a unit box

@@ -283,14 +283,28 @@ def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], o
         attempt = current_attempt(out)
         wanted = config.workers or int(ray.cluster_resources().get("CPU", 1))
         n_workers = max(1, min(wanted, len(items)))
+        # The first actors get work at once (the cluster has their CPUs). A replacement gets work
+        # only once it has started: one for an actor lost with its node may never find a free CPU,
+        # and the work must go on without it.
         actors = [worker_cls.remote(cfg_json, params, counter, attempt) for _ in range(n_workers)]
+        ready = [True] * n_workers
+        starting: dict[Any, int] = {}  # readiness ref of a replacement -> slot
+        n_starts = n_workers
+
+        def replace_actor(slot: int) -> None:
+            nonlocal n_starts
+            actors[slot] = worker_cls.remote(cfg_json, params, counter, attempt)
+            ready[slot] = False
+            starting[actors[slot].__ray_ready__.remote()] = slot
+            n_starts += 1
+
         queue = list(reversed(items))
         attempts: dict[int, int] = {}
         pending: dict[Any, tuple[int, Any, list[Source]]] = {}
         load = [0] * n_workers
 
         def submit(slot: int) -> None:
-            while queue and load[slot] < config.in_flight_per_worker:
+            while ready[slot] and queue and load[slot] < config.in_flight_per_worker:
                 item = queue.pop()
                 ref = actors[slot].process.remote(item, out)
                 pending[ref] = (slot, actors[slot], item)
@@ -299,10 +313,23 @@ def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], o
         for slot in range(n_workers):
             submit(slot)
         seen_frames = 0
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+        start_error = ""
+        while pending or (queue and starting):
+            done, _ = ray.wait([*pending, *starting], num_returns=1, timeout=0.5)
             seen_frames = _poll_frames(counter, seen_frames, on_frames)
-            for ref in ready:
+            for ref in done:
+                if ref in starting:
+                    slot = starting.pop(ref)
+                    try:
+                        ray.get(ref)
+                        ready[slot] = True
+                        submit(slot)
+                    except RayError as e:  # the worker could not start (e.g. the model failed to load)
+                        start_error = f"worker failed to start: {' '.join(str(e).split())[:300]}"
+                        log.warning("%s", start_error)
+                        if n_starts < 3 * n_workers:
+                            replace_actor(slot)
+                    continue
                 slot, actor, item = pending.pop(ref)
                 load[slot] -= 1
                 try:
@@ -311,23 +338,32 @@ def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], o
                 except RayError as e:  # actor died, out of memory, task error: retry once, then report
                     if isinstance(e, RayActorError) and actors[slot] is actor:  # it died: replace it
                         ray.kill(actors[slot], no_restart=True)
-                        actors[slot] = worker_cls.remote(cfg_json, params, counter, attempt)
+                        replace_actor(slot)
                     msg = f"worker failed: {' '.join(str(e).split())[:300]}"
                     log.warning("%s (inputs %s)", msg, [s.path for s in item])
                     attempts[id(item)] = attempts.get(id(item), 0) + 1
                     if attempts[id(item)] < 2:  # one retry, then record the failure (no marker)
                         queue.append(item)
-                        submit(slot)
+                        for other in range(n_workers):  # an idle started worker takes it now
+                            submit(other)
                         continue
-                    for s in item:
-                        on_done(InputSummary(video=s.path, kind=s.kind, status="failed", error=msg,
-                                             params=json.dumps(params, sort_keys=True), marked=False).record())
+                    _report_unfinished(item, msg, params, on_done)
                 submit(slot)
+        for item in queue:  # only when no worker could be started
+            _report_unfinished(item, start_error or "no worker could be started", params, on_done)
         _poll_frames(counter, seen_frames, on_frames)
     finally:
         if started:
             ray.shutdown()
             restore_ray_flags()
+
+
+def _report_unfinished(item: list[Source], msg: str, params: dict[str, Any],
+                       on_done: Callable[[dict[str, Any]], None]) -> None:
+    """Record inputs that no worker finished as failed, without a marker (a rerun retries them)."""
+    for s in item:
+        on_done(InputSummary(video=s.path, kind=s.kind, status="failed", error=msg,
+                             params=json.dumps(params, sort_keys=True), marked=False).record())
 
 
 def _poll_frames(counter: Any, seen: int, on_frames: Callable[[int], None]) -> int:

@@ -409,10 +409,20 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
     skipped = len(sources) - len(todo)
     if progress is not None:
         progress.start(len(sources), skipped, _frames_estimate(todo, config.max_frames))
-    records: dict[str, dict[str, Any]] = {}
+    # the driver keeps totals, not records: finished inputs are in their markers (memory per input
+    # stays small); only unfinished ones (no marker) are kept for the manifest
+    tally = {"processed": 0, "frames": 0, "face_rows": 0, "processed_frames": 0}
+    stage_ms: dict[str, float] = {}
+    unfinished: dict[str, dict[str, Any]] = {}
 
     def on_done(rec: dict[str, Any]) -> None:
-        records[rec["video"]] = rec
+        tally["processed"] += 1
+        for k in ("frames", "face_rows", "processed_frames"):
+            tally[k] += int(rec.get(k) or 0)
+        for k, v in json.loads(rec.get("timings_ms") or "{}").items():
+            stage_ms[k] = stage_ms.get(k, 0.0) + float(v)
+        if not rec.get("marked", True):
+            unfinished[rec["video"]] = rec
         if progress is not None:
             progress.input_done(rec)
 
@@ -432,22 +442,15 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
             _remove_stale_annotations(config.annotate)
         raise
     finally:  # also on Ctrl-C: the manifest lists what is finished so far
-        all_recs = _merge_manifest(out, records)
+        all_recs = _merge_manifest(out, unfinished)
     manifest = join(out, MANIFEST)
     wanted = {s.path for s in sources}
     failed = sorted((v, r.get("error", "")) for v, r in all_recs.items() if v in wanted and r["status"] != "ok")
-    this_run = list(records.values())
-    stage_ms: dict[str, float] = {}
-    for r in this_run:
-        for k, v in json.loads(r.get("timings_ms") or "{}").items():
-            stage_ms[k] = stage_ms.get(k, 0.0) + float(v)
     return RunSummary(
-        out=shown_out, inputs=len(sources), skipped=skipped, processed=len(this_run),
+        out=shown_out, inputs=len(sources), skipped=skipped, processed=tally["processed"],
         ok=sum(1 for v, r in all_recs.items() if v in wanted and r["status"] == "ok"), failed=failed,
-        frames=sum(int(r.get("frames") or 0) for r in this_run),
-        faces=sum(int(r.get("face_rows") or 0) for r in this_run),
-        seconds=time.perf_counter() - t0, workers=config.workers, manifest=manifest,
-        processed_frames=sum(int(r.get("processed_frames") or 0) for r in this_run), stage_ms=stage_ms)
+        frames=tally["frames"], faces=tally["face_rows"], seconds=time.perf_counter() - t0,
+        workers=config.workers, manifest=manifest, processed_frames=tally["processed_frames"], stage_ms=stage_ms)
 
 
 def _frames_estimate(todo: Sequence[Source], max_frames: int | None, budget_s: float = 1.0) -> int | None:
@@ -481,12 +484,12 @@ def _remove_stale_annotations(ann: str) -> None:
             delete_quietly(fs, info.path)
 
 
-def _merge_manifest(out: str, records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _merge_manifest(out: str, unfinished: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Write OUT/_manifest.parquet: every finished input of the dataset (markers, from all runs)
     plus this run's unfinished failures (worker lost, output trouble: no marker, a rerun retries)."""
     all_recs = {m["video"]: m for m in read_markers(out).values()}
-    for video, rec in records.items():
-        if not rec.get("marked", True) and video not in all_recs:
+    for video, rec in unfinished.items():
+        if video not in all_recs:
             all_recs[video] = rec
     write_manifest(out, all_recs.values())
     return all_recs

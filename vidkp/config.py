@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vidkp.errors import InputError
+from vidkp.storage import is_uri
 
 
 def default_workers() -> int:
@@ -94,7 +95,8 @@ class RunConfig:
             "image_max_side": self.image_max_side,
             "detect_every": self.detect_every,
             "smooth": self.smooth,
-            "annotate": str(Path(self.annotate).resolve()) if self.annotate else None,
+            "annotate": (self.annotate if is_uri(self.annotate) else str(Path(self.annotate).resolve()))
+            if self.annotate else None,
         }
 
     def to_json(self) -> str:

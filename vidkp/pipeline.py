@@ -25,6 +25,7 @@ from vidkp.errors import InputError, OutputError, VidkpError
 from vidkp.faces import Faces
 from vidkp.landmarks import FaceLandmarker
 from vidkp.sources import Source
+from vidkp.storage import join, local_file
 from vidkp.follow import FaceFollower, FollowConfig
 from vidkp.write import PartWriter, current_attempt, part_name, write_marker
 
@@ -92,13 +93,14 @@ def _output_trouble(exc: BaseException) -> bool:
     return isinstance(exc, (OutputError, FileNotFoundError, PermissionError, IsADirectoryError))
 
 
-def annotation_path(ann_dir: str, source: Source) -> Path:
+def annotation_path(ann_dir: str, source: Source) -> str:
+    """Where the annotated copy of `source` goes under `ann_dir` (a path or URI)."""
     stem, ext = os.path.splitext(source.rel)
     if source.kind == "image":
         ext = ext.lower() if ext.lower() in STILL_EXTS else ".png"
     else:
         ext = ".mp4"
-    return Path(ann_dir) / f"{stem}{ext}"
+    return join(ann_dir, f"{stem}{ext}")
 
 
 def file_sha256(path: str | Path) -> str:
@@ -203,7 +205,7 @@ class Pipeline:
             path = annotation_path(ann, source)
             with AnnotatedVideo(path, 0, still=True) as sink:
                 sink.write(self.annotator(image, faces))
-            summary.annotated = str(path)
+            summary.annotated = path
         times["annotate"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         with PartWriter(out_dir, source.key) as part:
@@ -219,7 +221,7 @@ class Pipeline:
         last, reported = Faces.empty(), 0
         with contextlib.ExitStack() as stack:
             t0 = time.perf_counter()
-            reader = stack.enter_context(VideoReader(source.location))
+            reader = stack.enter_context(VideoReader(stack.enter_context(local_file(source.location))))
             summary.fps = reader.info.fps
             part = stack.enter_context(PartWriter(out_dir, source.key))
             sink = stack.enter_context(AnnotatedVideo(ann_path, reader.info.fps)) if ann_path else None
@@ -249,7 +251,7 @@ class Pipeline:
         if on_frames is not None and summary.frames > reported:
             on_frames(summary.frames - reported)
         summary.face_rows = part.rows
-        summary.annotated = str(ann_path) if ann_path else ""
+        summary.annotated = ann_path or ""
         summary.duration = round(summary.frames / summary.fps, 4) if summary.fps else 0.0
         announced = reader.info.frames
         if announced > summary.frames and (cfg.max_frames is None or summary.frames < cfg.max_frames):

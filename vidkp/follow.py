@@ -46,6 +46,12 @@ class FollowConfig:
     outer-eye distances, when the crop is shifted; None turns the test off."""
     smooth: bool = True
     """One-Euro filter the points (False: the raw per-frame predictions)."""
+    still_change: float | None = 6.0
+    """Skip a periodic detector pass while the scene outside the tracked faces is still: no cell
+    of 4x4 pixels of the 64x36 gray thumbnail changed by more than this (mean absolute, 0-255)
+    since the last pass (a new face cannot appear without changing the picture). None: never skip."""
+    detect_max_every: int = 90
+    """Even in a still scene, run the detector at least every N frames."""
     min_cutoff: float = 0.3
     beta: float = 30.0
 
@@ -87,6 +93,7 @@ class FaceFollower:
         self._next_id = 0
         self._since_detect = 1 << 30  # the first frame is always searched
         self._lost = False
+        self._ref_thumb: np.ndarray | None = None  # thumbnail at the last detector pass
         self.cuts.reset()
 
     def _predict_from_points(self, image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -117,6 +124,23 @@ class FaceFollower:
                 self._tracks.append(_Track(self._next_id, k, float(s), OneEuroFilter(self.cfg.min_cutoff, self.cfg.beta)))
                 self._next_id += 1
 
+    def _still(self, image: np.ndarray) -> bool:
+        """True when a periodic pass may be skipped: the scene outside the tracked faces has not
+        changed since the last pass (`still_change`), and that pass is recent (`detect_max_every`)."""
+        thumb, ref = self.cuts.thumb, self._ref_thumb
+        if (self.cfg.still_change is None or thumb is None or ref is None
+                or self._since_detect + 1 >= self.cfg.detect_max_every):
+            return False
+        diff = np.abs(thumb - ref)
+        th, tw = diff.shape
+        sy, sx = th / image.shape[0], tw / image.shape[1]
+        for tr in self._tracks:  # a tracked face moving is no new face: mask it (box grown by half)
+            x, y, w, h = self.model.box_from_landmarks(tr.raw[None])[0]
+            x0, y0 = int((x - w / 4) * sx), int((y - h / 4) * sy)
+            diff[max(y0, 0):max(int((y + 1.25 * h) * sy) + 1, 0), max(x0, 0):max(int((x + 1.25 * w) * sx) + 1, 0)] = 0
+        cells = diff[: th // 4 * 4, : tw // 4 * 4].reshape(th // 4, 4, tw // 4, 4).mean(axis=(1, 3))
+        return float(cells.max()) <= self.cfg.still_change
+
     def _merge(self) -> None:
         if len(self._tracks) < 2:
             return
@@ -146,9 +170,10 @@ class FaceFollower:
                     self._lost = True
             self._tracks = live
         period = self.cfg.detect_every if self._tracks else self.cfg.detect_every_empty
-        detect = cut or self._lost or self._since_detect + 1 >= period
+        detect = cut or self._lost or (self._since_detect + 1 >= period and not self._still(image))
         if detect:
             self._since_detect, self._lost = 0, False
+            self._ref_thumb = self.cuts.thumb
             self._detect(image)
         else:
             self._since_detect += 1

@@ -2,13 +2,17 @@
 
 Per frame: a scene cut ends every track; each live track is re-cropped from its previous
 points (a Haar-like box and the eye-line roll, as training crops are made) and re-predicted;
-the model's face score decides when a track is lost. The Haar detector runs after a cut, right
-after a loss, every `detect_every` frames while faces are tracked and every
-`detect_every_empty` frames while none is; a detection on a tracked face re-seeds that track
-(undoing drift), one on no tracked face starts a track if the model's face score accepts it
-(this rejects detector false alarms).
-Tracks that end up on the same face are merged (the older id stays). Each track's points are
-One-Euro filtered (`smooth=False` gives the raw per-frame predictions).
+the model's face score decides when a track is lost. The detector runs on the first frame,
+after a cut, right after a loss, and on every `detect_every`-th frame while faces are tracked
+(every `detect_every_empty`-th while none is), counted from the start of the video, so a
+follower started mid-video (a segment of a split video, `reset(start)`) detects on the frames
+an unsplit run does. Such a periodic pass is skipped while the picture outside the tracked
+faces is unchanged since the previous periodic frame (a new face cannot appear without changing
+it), except on every `detect_max_every`-th frame. Detections go through
+`vidkp.candidates.find_faces` (face score, shift test, duplicates merged); one on a tracked
+face re-seeds that track (undoing drift), one on no tracked face starts a track if its face
+score reaches `accept_score`. Tracks that end up on the same face are merged (the older id
+stays). Each track's points are One-Euro filtered (`smooth=False` gives the raw predictions).
 
 `face_id` contract: an id stays the same while a face stays tracked; a lost face that comes
 back, and every face after a scene cut, gets a new id. Ids count up from 0 per video.
@@ -49,9 +53,10 @@ class FollowConfig:
     still_change: float | None = 6.0
     """Skip a periodic detector pass while the scene outside the tracked faces is still: no cell
     of 4x4 pixels of the 64x36 gray thumbnail changed by more than this (mean absolute, 0-255)
-    since the last pass (a new face cannot appear without changing the picture). None: never skip."""
+    since the previous periodic frame (a new face cannot appear without changing the picture).
+    None: never skip."""
     detect_max_every: int = 90
-    """Even in a still scene, run the detector at least every N frames."""
+    """Even in a still scene, run the detector on every Nth frame (counted from the video's start)."""
     min_cutoff: float = 0.3
     beta: float = 30.0
 
@@ -88,12 +93,13 @@ class FaceFollower:
         self.cuts = CutDetector()
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, start: int = 0) -> None:
+        """Forget every track; the next frame is the video's `start`-th processed frame."""
         self._tracks: list[_Track] = []
         self._next_id = 0
-        self._since_detect = 1 << 30  # the first frame is always searched
-        self._lost = False
-        self._ref_thumb: np.ndarray | None = None  # thumbnail at the last detector pass
+        self._index = start
+        self._lost = True  # the first frame is always searched
+        self._ref_thumb: np.ndarray | None = None  # thumbnail at the previous periodic frame
         self.cuts.reset()
 
     def _predict_from_points(self, image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,11 +131,10 @@ class FaceFollower:
                 self._next_id += 1
 
     def _still(self, image: np.ndarray) -> bool:
-        """True when a periodic pass may be skipped: the scene outside the tracked faces has not
-        changed since the last pass (`still_change`), and that pass is recent (`detect_max_every`)."""
+        """True when the scene outside the tracked faces has not changed (`still_change`) since
+        the previous periodic frame."""
         thumb, ref = self.cuts.thumb, self._ref_thumb
-        if (self.cfg.still_change is None or thumb is None or ref is None
-                or self._since_detect + 1 >= self.cfg.detect_max_every):
+        if self.cfg.still_change is None or thumb is None or ref is None:
             return False
         diff = np.abs(thumb - ref)
         th, tw = diff.shape
@@ -170,13 +175,14 @@ class FaceFollower:
                     self._lost = True
             self._tracks = live
         period = self.cfg.detect_every if self._tracks else self.cfg.detect_every_empty
-        detect = cut or self._lost or (self._since_detect + 1 >= period and not self._still(image))
-        if detect:
-            self._since_detect, self._lost = 0, False
+        periodic = self._index % period == 0 and (self._index % self.cfg.detect_max_every == 0 or not self._still(image))
+        if self._index % period == 0:
             self._ref_thumb = self.cuts.thumb
+        self._index += 1
+        detect = cut or self._lost or periodic
+        if detect:
+            self._lost = False
             self._detect(image)
-        else:
-            self._since_detect += 1
         self._merge()
         for tr in self._tracks:
             size = float(np.linalg.norm(tr.raw[45] - tr.raw[36])) or 1.0

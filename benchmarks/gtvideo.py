@@ -28,8 +28,9 @@ class LabelledFace:
 
 @dataclass(frozen=True)
 class GTClip:
-    """A generated clip: frames (BGR), true points (n_frames, n_faces, 68, 2) with NaN where a
-    face is not visible, and which face is drawn on top where two overlap."""
+    """A generated clip: frames (BGR) and true points (n_frames, n_faces, 68, 2), NaN where a face
+    is not visible: under 90% of its points in the frame, or over half of them covered by what
+    is drawn over it (a later face where two cross, the occluder bar)."""
 
     kind: str
     fps: float
@@ -97,16 +98,22 @@ def _similarity(face: LabelledFace, cx: float, cy: float, iod: float, angle_deg:
     return m
 
 
-def _paste(frame: np.ndarray, face: LabelledFace, mask: np.ndarray, m: np.ndarray) -> np.ndarray:
+def _paste(frame: np.ndarray, face: LabelledFace, mask: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The frame with the face pasted, and the face's coverage mask (h, w) in frame pixels."""
     h, w = frame.shape[:2]
     img = cv2.warpAffine(face.image, m, (w, h), flags=cv2.INTER_LINEAR)
-    alpha = cv2.warpAffine(mask, m, (w, h), flags=cv2.INTER_LINEAR)[..., None]
-    return (frame * (1 - alpha) + img * alpha).astype(np.uint8)
+    alpha = cv2.warpAffine(mask, m, (w, h), flags=cv2.INTER_LINEAR)
+    return (frame * (1 - alpha[..., None]) + img * alpha[..., None]).astype(np.uint8), alpha
 
 
-def _visible(points: np.ndarray, size: tuple[int, int]) -> bool:
+def _visible(points: np.ndarray, size: tuple[int, int], cover: np.ndarray) -> bool:
+    """At least 90% of the points are in the frame, and at most half of them are covered by
+    whatever was drawn over the face (`cover`: 0-1 per pixel; another face, an occluder)."""
     inside = (points[:, 0] >= 0) & (points[:, 0] < size[0]) & (points[:, 1] >= 0) & (points[:, 1] < size[1])
-    return bool(inside.mean() >= 0.9)
+    if inside.mean() < 0.9:
+        return False
+    xy = np.clip(np.round(points[inside]).astype(int), 0, [size[0] - 1, size[1] - 1])
+    return bool((cover[xy[:, 1], xy[:, 0]] > 0.5).mean() <= 0.5)
 
 
 def _poses(kind: str, n: int, size: tuple[int, int]) -> list[list[tuple[float, float, float, float]]]:
@@ -147,15 +154,21 @@ def make_clip(kind: str, faces: list[LabelledFace], n_frames: int = 90, fps: flo
     frames, truth = [], np.full((n_frames, len(used), 68, 2), np.nan, np.float32)
     for i, frame_poses in enumerate(poses):
         frame = bg.copy()
-        for j, (face, mask, pose) in enumerate(zip(used, masks, frame_poses)):
+        pts, alphas = [], []
+        for face, mask, pose in zip(used, masks, frame_poses):
             m = _similarity(face, *pose)
-            frame = _paste(frame, face, mask, m)
-            pts = face.points @ m[:, :2].T + m[:, 2]
-            if _visible(pts, size):
-                truth[i, j] = pts
+            frame, alpha = _paste(frame, face, mask, m)
+            pts.append(face.points @ m[:, :2].T + m[:, 2])
+            alphas.append(alpha)
+        occluder = np.zeros(frame.shape[:2], np.float32)
         if kind == "occluder":
             x = int(size[0] * (0.3 + 0.4 * i / max(n_frames - 1, 1)))
             cv2.rectangle(frame, (x - 15, 0), (x + 15, size[1]), (90, 90, 90), -1)
+            cv2.rectangle(occluder, (x - 15, 0), (x + 15, size[1]), 1.0, -1)
+        for j in range(len(used)):  # faces pasted later, and the occluder, cover face j
+            cover = np.maximum.reduce([occluder, *alphas[j + 1:]])
+            if _visible(pts[j], size, cover):
+                truth[i, j] = pts[j]
         if kind == "still":
             frame = np.clip(frame + rng.normal(0, 4.0, frame.shape), 0, 255).astype(np.uint8)
         frames.append(frame)

@@ -41,3 +41,10 @@ def test_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="expected a clip kind"):
         make_clip("spin", [_marked_face(0)])
     assert "still" in KINDS
+
+
+def test_a_face_covered_by_the_other_is_not_visible() -> None:
+    clip = make_clip("cross", [_marked_face(0), _marked_face(1)], n_frames=31)
+    under, top = np.isfinite(clip.points[:, 0, 0, 0]), np.isfinite(clip.points[:, 1, 0, 0])
+    assert top.all()  # the face drawn last is never covered
+    assert under[0] and under[-1] and not under[15]  # mid-crossing the lower face is hidden

@@ -55,8 +55,16 @@ class FollowConfig:
     of 4x4 pixels of the 64x36 gray thumbnail changed by more than this (mean absolute, 0-255)
     since the previous periodic frame (a new face cannot appear without changing the picture).
     None: never skip."""
+    alternate_cascades: bool = True
+    """With a multi-cascade detector, run one cascade per periodic pass, in turn
+    (`HaarDetector.one`); the first frame and the frame after a cut get all of them."""
     detect_max_every: int = 90
     """Even in a still scene, run the detector on every Nth frame (counted from the video's start)."""
+    motion: bool = True
+    """Crop each tracked face where its points would be if it kept its last frame-to-frame motion."""
+    max_gap: int = 30
+    """A lost face found again by the detector within this many frames, where its motion puts
+    it, gets its id back (a short occlusion or miss); after a longer gap it gets a new id."""
     min_cutoff: float = 0.3
     beta: float = 30.0
 
@@ -68,6 +76,25 @@ class _Track:
     score: float
     filt: OneEuroFilter
     smooth: np.ndarray = field(default=None)  # type: ignore[assignment]
+    velocity: np.ndarray | float = 0.0
+    """Last frame-to-frame motion of the points (68, 2), 0 when unknown."""
+    lost_at: int = -1
+    """Frame index at which the face was lost (-1 while it is live)."""
+    jump: float = 0.0
+    """How far (in outer-eye distances) the last update moved the points from where expected."""
+
+    def expected(self, index: int) -> np.ndarray:
+        """Where the points should be at frame `index` if the face kept its motion."""
+        steps = 1 if self.lost_at < 0 else index - self.lost_at + 1
+        return self.raw + steps * self.velocity
+
+    def update(self, kps: np.ndarray, score: float, index: int, motion: bool) -> None:
+        """New points at frame `index`; the motion is re-estimated (over the gap if it was lost)."""
+        steps = 1 if self.lost_at < 0 else index - self.lost_at + 1
+        iod = float(np.linalg.norm(kps[45] - kps[36])) or 1.0
+        self.jump = float(np.linalg.norm(kps - self.expected(index), axis=1).mean()) / iod
+        self.velocity = (kps - self.raw) / steps if motion else 0.0
+        self.raw, self.score, self.lost_at = kps, float(score), -1
 
 
 @dataclass(frozen=True)
@@ -96,9 +123,11 @@ class FaceFollower:
     def reset(self, start: int = 0) -> None:
         """Forget every track; the next frame is the video's `start`-th processed frame."""
         self._tracks: list[_Track] = []
+        self._gone: list[_Track] = []  # lost within the last `max_gap` frames
         self._next_id = 0
         self._index = start
-        self._lost = True  # the first frame is always searched
+        self._lost = False
+        self._fresh = True  # the first frame is always searched
         self._ref_thumb: np.ndarray | None = None  # thumbnail at the previous periodic frame
         self.cuts.reset()
 
@@ -111,24 +140,45 @@ class FaceFollower:
     def _same_face(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return same_face(a, b, self.cfg.merge_iou)
 
-    def _detect(self, image: np.ndarray) -> None:
-        """Run the detector (`find_faces`): a face on a tracked face re-seeds that track (undoing
-        drift), one on no tracked face starts a track if its face score reaches `accept_score`."""
-        found, times = find_faces(self.model, self.detector, image, self.cfg.keep_score,
+    def _detect(self, image: np.ndarray, pass_no: int | None) -> None:
+        """Run the detector (`find_faces`; pass `pass_no` picks the cascade when they alternate,
+        None runs them all):
+        a face on a tracked face re-seeds that track (undoing drift); one where a recently lost
+        face should be gives that face its id back; one on no face starts a track; both only if
+        its face score reaches `accept_score`."""
+        one = getattr(self.detector, "one", None)
+        alternate = self.cfg.alternate_cascades and one is not None and pass_no is not None
+        detector = one(pass_no) if alternate else self.detector
+        found, times = find_faces(self.model, detector, image, self.cfg.keep_score,
                                   self.cfg.max_shift_error, self.cfg.merge_iou)
         for k, v in times.items():
             self._times[k] += v
         if not len(found):
             return
-        tracked = self.model.box_from_landmarks(np.stack([t.raw for t in self._tracks])) if self._tracks else None
-        same = self._same_face(found.boxes, tracked) if tracked is not None else np.zeros((len(found), 0), bool)
-        for k, s, hits in zip(found.keypoints, found.scores, same):
-            if hits.any():
+        same = self._hits(found.boxes, [t.raw for t in self._tracks])
+        gone = self._hits(found.boxes, [t.expected(self._index - 1) for t in self._gone])
+        revived: set[int] = set()
+        for k, s, hits, back in zip(found.keypoints, found.scores, same, gone):
+            back[list(revived)] = False
+            if hits.any():  # re-seed: the detection's points, the track's motion
                 tr = self._tracks[int(np.argmax(hits))]
                 tr.raw, tr.score = k, float(s)
+            elif back.any() and s >= self.cfg.accept_score:
+                j = int(np.argmax(back))
+                revived.add(j)
+                self._gone[j].update(k, s, self._index - 1, self.cfg.motion)
+                self._tracks.append(self._gone[j])
             elif s >= self.cfg.accept_score:
                 self._tracks.append(_Track(self._next_id, k, float(s), OneEuroFilter(self.cfg.min_cutoff, self.cfg.beta)))
                 self._next_id += 1
+        self._gone = [t for j, t in enumerate(self._gone) if j not in revived]
+        self._tracks.sort(key=lambda t: t.id)
+
+    def _hits(self, boxes: np.ndarray, points: list[np.ndarray]) -> np.ndarray:
+        """(len(boxes), len(points)) mask: box on the face framed by those points."""
+        if not points:
+            return np.zeros((len(boxes), 0), bool)
+        return self._same_face(boxes, self.model.box_from_landmarks(np.stack(points)))
 
     def _still(self, image: np.ndarray) -> bool:
         """True when the scene outside the tracked faces has not changed (`still_change`) since
@@ -147,42 +197,54 @@ class FaceFollower:
         return float(cells.max()) <= self.cfg.still_change
 
     def _merge(self) -> None:
+        """Tracks that ended up on one face become one: the track that moved least this frame
+        (relative to where its motion put it) stays; the other slid over from a face now hidden,
+        so it is kept as lost (its face may come back within `max_gap`)."""
         if len(self._tracks) < 2:
             return
         boxes = self.model.box_from_landmarks(np.stack([t.raw for t in self._tracks]))
         same = self._same_face(boxes, boxes)
-        drop: set[int] = set()
-        for i in range(len(self._tracks)):
-            for j in range(i + 1, len(self._tracks)):
-                if same[i, j] and i not in drop:
-                    drop.add(j)  # tracks are kept in id order: the older one stays
-        self._tracks = [t for k, t in enumerate(self._tracks) if k not in drop]
+        order = sorted(range(len(self._tracks)), key=lambda k: (self._tracks[k].jump, self._tracks[k].id))
+        keep: list[int] = []
+        for k in order:
+            if any(same[k, j] for j in keep):
+                tr = self._tracks[k]
+                tr.lost_at, tr.velocity = self._index - 1, 0.0
+                self._gone.append(tr)
+            else:
+                keep.append(k)
+        self._tracks = [self._tracks[k] for k in sorted(keep)]
 
     def step(self, image: np.ndarray, t: float) -> FollowResult:
         """Process the next frame (BGR) at time `t` seconds."""
         self._times = {"detect": 0.0, "landmarks": 0.0}
         cut = self.cuts.is_cut(image)
         if cut:
-            self._tracks = []
+            self._tracks, self._gone = [], []
+        self._gone = [t for t in self._gone if self._index - t.lost_at < self.cfg.max_gap]
         if self._tracks:
-            kps, scores = self._predict_from_points(image, np.stack([tr.raw for tr in self._tracks]))
+            kps, scores = self._predict_from_points(image, np.stack([tr.expected(self._index) for tr in self._tracks]))
             live = []
             for tr, k, s in zip(self._tracks, kps, scores):
                 if s >= self.cfg.keep_score and np.isfinite(k).all():
-                    tr.raw, tr.score = k, float(s)
+                    tr.update(k, s, self._index, self.cfg.motion)
                     live.append(tr)
                 else:
                     self._lost = True
+                    tr.lost_at = self._index
+                    self._gone.append(tr)
             self._tracks = live
-        period = self.cfg.detect_every if self._tracks else self.cfg.detect_every_empty
+        # search often while no face is tracked or a lost one may come back
+        period = self.cfg.detect_every if self._tracks and not self._gone else self.cfg.detect_every_empty
         periodic = self._index % period == 0 and (self._index % self.cfg.detect_max_every == 0 or not self._still(image))
         if self._index % period == 0:
             self._ref_thumb = self.cuts.thumb
         self._index += 1
-        detect = cut or self._lost or periodic
+        first, self._fresh = cut or self._fresh, False  # a new shot: search with every cascade
+        detect = first or self._lost or periodic
         if detect:
             self._lost = False
-            self._detect(image)
+            self._detect(image, None if first else (self._index - 1) // period)
         self._merge()
         for tr in self._tracks:
             size = float(np.linalg.norm(tr.raw[45] - tr.raw[36])) or 1.0

@@ -2,11 +2,12 @@
 
 Per frame: a scene cut ends every track; each live track is re-cropped from its previous
 points (a Haar-like box and the eye-line roll, as training crops are made) and re-predicted;
-the model's face score decides when a track is lost. The Haar detector runs after a cut, right
-after a loss, every `detect_every` frames while faces are tracked and every
-`detect_every_empty` frames while none is; a detection on a tracked face re-seeds that track
-(undoing drift), one on no tracked face starts a track if the model's face score accepts it
-(this rejects detector false alarms).
+the model's face score decides when a track is lost. The Haar detector runs on the first frame,
+after a cut, right after a loss, and on every `detect_every`-th frame while faces are tracked
+(every `detect_every_empty`-th while none is), counted from the start of the video: a follower
+started mid-video (a segment of a split video, `reset(start)`) detects on the frames an unsplit
+run does. A detection on a tracked face re-seeds that track (undoing drift), one on no tracked
+face starts a track if the model's face score accepts it (this rejects detector false alarms).
 Tracks that end up on the same face are merged (the older id stays). Each track's points are
 One-Euro filtered (`smooth=False` gives the raw per-frame predictions).
 
@@ -90,11 +91,12 @@ class FaceFollower:
         self.cuts = CutDetector()
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, start: int = 0) -> None:
+        """Forget every track; the next frame is the video's `start`-th processed frame."""
         self._tracks: list[_Track] = []
         self._next_id = 0
-        self._since_detect = 1 << 30  # the first frame is always searched
-        self._lost = False
+        self._index = start
+        self._lost = True  # the first frame is always searched
         self.cuts.reset()
 
     def _predict(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None
@@ -166,12 +168,11 @@ class FaceFollower:
                     self._lost = True
             self._tracks = live
         period = self.cfg.detect_every if self._tracks else self.cfg.detect_every_empty
-        detect = cut or self._lost or self._since_detect + 1 >= period
+        detect = cut or self._lost or self._index % period == 0
+        self._index += 1
         if detect:
-            self._since_detect, self._lost = 0, False
+            self._lost = False
             self._detect(image)
-        else:
-            self._since_detect += 1
         self._merge()
         for tr in self._tracks:
             size = float(np.linalg.norm(tr.raw[45] - tr.raw[36])) or 1.0

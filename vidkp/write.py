@@ -44,6 +44,7 @@ MANIFEST = "_manifest.parquet"
 RUN_FILE = "_run.json"
 ATTEMPT_FILE = "_attempt"
 DONE_DIR = "_done"
+SEGMENTS_DIR = "_segments"
 TMP_PREFIX = ".tmp-"
 
 MANIFEST_SCHEMA = pa.schema(
@@ -53,6 +54,7 @@ MANIFEST_SCHEMA = pa.schema(
         ("duration", pa.float64()), ("face_rows", pa.int64()), ("seconds", pa.float64()),
         ("worker", pa.string()), ("vidkp_version", pa.string()), ("model_version", pa.string()),
         ("params", pa.string()), ("part", pa.string()), ("annotated", pa.string()), ("timings_ms", pa.string()),
+        ("segments", pa.int64()),
     ]
 )
 
@@ -206,9 +208,11 @@ def read_markers(out_dir: str | Path) -> dict[str, dict[str, Any]]:
 
 
 def remove_temp_files(out_dir: str | Path) -> int:
-    """Delete leftovers of interrupted writers (`.tmp-*`) in OUT and OUT/_done."""
+    """Delete leftovers of interrupted writers (`.tmp-*`) in OUT, OUT/_done and the segment
+    directories OUT/_segments/<key>/ and their _done/."""
     n = 0
-    for d in (Path(out_dir), Path(out_dir) / DONE_DIR):
+    segs = sorted(Path(out_dir).glob(f"{SEGMENTS_DIR}/*/"))
+    for d in (Path(out_dir), Path(out_dir) / DONE_DIR, *segs, *(s / DONE_DIR for s in segs)):
         if d.is_dir():
             for p in d.glob(f"{TMP_PREFIX}*"):
                 _unlink(p)

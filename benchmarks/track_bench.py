@@ -23,9 +23,9 @@ import torch
 
 from benchmarks.gtvideo import KINDS, MOVING, load_holdout_faces, make_clip
 from vidkp.detect import HaarDetector
-from vidkp.follow import FaceFollower, FollowConfig
+from vidkp.follow import FaceFollower
 from vidkp.landmarks import LandmarkModel
-from vidkp.track import Tracker, iou_matrix
+from vidkp.track import Tracker
 
 Output = tuple[np.ndarray, np.ndarray]  # ids (n,), points (n, 68, 2)
 Method = Callable[[np.ndarray, float], Output]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from vidkp.faces import Faces
-from vidkp.follow import FaceFollower, FollowConfig, roll_degrees
+from vidkp.follow import FaceFollower, FollowConfig
+from vidkp.shape import roll_degrees
 from vidkp.track import iou_matrix
 
 UNIT = np.random.default_rng(0).uniform(0.1, 0.9, (68, 2))  # a fixed "shape" in a unit box
@@ -53,9 +54,13 @@ class FakeModel:
         return np.concatenate([lo - 0.1 * (hi - lo) / 0.8, (hi - lo) / 0.8], axis=1).astype(np.float32)
 
 
-def _frame(color: int) -> np.ndarray:
+def _frame(color: int, faces: list[np.ndarray]) -> np.ndarray:
+    """A flat frame of `color` with the true faces drawn as bright squares (so that a face
+    appearing changes the picture, as the follower's still-scene test expects)."""
     img = np.zeros((120, 160, 3), np.uint8)
     img[:] = (color, 255 - color, (3 * color) % 256)
+    for x, y, w, h in faces:
+        img[max(int(y), 0):max(int(y + h), 0), max(int(x), 0):max(int(x + w), 0)] = 255
     return img
 
 
@@ -64,7 +69,7 @@ def _run(world: World, script, cfg: FollowConfig | None = None):
     out = []
     for i, (faces, alarms, color) in enumerate(script):
         world.faces, world.false_alarms = faces, alarms
-        out.append(follower.step(_frame(color), i / 30.0))
+        out.append(follower.step(_frame(color, faces), i / 30.0))
     return out
 
 
@@ -144,3 +149,17 @@ def test_real_clip_singer_followed_under_one_id_and_no_id_crosses_a_cut(shared_d
     torch.set_num_threads(threads)
     for cut in (20, 82, 211):
         assert not set(ids[cut - 1]) & set(ids[cut])
+
+
+def test_still_scene_skips_periodic_passes_but_a_new_face_is_found() -> None:
+    a = [np.array([20.0 + i / 2, 30, 40, 40]) for i in range(60)]  # tracked face moving; scene still
+    b = np.array([100.0, 60, 40, 40])  # appears at frame 40
+    script = [([a[i]] + ([b] if i >= 40 else []), [], 80) for i in range(60)]
+    calls = {}
+    for name, cfg in {"gated": FollowConfig(smooth=False), "always": FollowConfig(smooth=False, still_change=None)}.items():
+        world = World()
+        out = _run(world, script, cfg)
+        calls[name] = world.detector_calls
+        assert all(len(r.faces) == 1 for r in out[:40])
+        assert all(len(r.faces) == 2 for r in out[50:]), name  # found within detect_every (10) frames
+    assert calls["always"] >= 6 and calls["gated"] <= 3, calls

@@ -3,7 +3,6 @@ import json
 
 import cv2
 import numpy as np
-import pandas as pd
 import pytest
 
 import vidkp

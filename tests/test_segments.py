@@ -184,3 +184,31 @@ def test_short_videos_and_annotated_runs_are_not_split(tmp_path, weights):
     vidkp.run(str(clip), tmp_path / "b", workers=0, weights=weights, annotate=tmp_path / "ann", **SPLIT)
     assert vidkp.load_manifest(tmp_path / "a").segments.tolist() == [1]
     assert vidkp.load_manifest(tmp_path / "b").segments.tolist() == [1]
+
+
+def test_split_run_with_out_a_file_uri_gives_the_rows_of_a_plain_path(leave_return_clip, split, weights, tmp_path,
+                                                                      monkeypatch):
+    """Segment parts, markers, stitching, temp-file cleanup and segment removal go through the
+    filesystem layer: OUT as file:// works, also resumed after a kill during stitching."""
+    import vidkp.segments as segments
+
+    out_dir = tmp_path / "o"
+    out = out_dir.as_uri()
+
+    def fail(*a, **k):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(segments, "finish_video", fail)
+        with pytest.raises(KeyboardInterrupt):
+            vidkp.run(str(leave_return_clip), out, workers=0, weights=weights, **SPLIT)
+    seg_dirs = list(out_dir.glob("_segments/*"))
+    assert len(seg_dirs) == 1 and len(list(seg_dirs[0].glob("_done/*.json"))) == 3
+    (seg_dirs[0] / ".tmp-123-abc-part-s0001.parquet").write_bytes(b"PAR1 half")  # a killed writer's leftover
+    s = vidkp.run(str(leave_return_clip), out, workers=0, weights=weights, **SPLIT)
+    assert (s.ok, s.processed) == (1, 1)
+    pd.testing.assert_frame_equal(vidkp.load_tracks(out), pd.read_parquet(split))
+    m = vidkp.load_manifest(out).iloc[0]
+    assert (m.segments, m.frames, m.status) == (3, 140, "ok")
+    assert not list(out_dir.glob("_segments/*")), "segment files are removed once stitched"
+    assert not list(out_dir.rglob(".tmp-*"))

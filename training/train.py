@@ -30,7 +30,7 @@ from training.haar_cache import DEFAULT_CACHE, load_or_compute
 from training.metrics import summarize
 from vidkp import nets
 from vidkp.crop import CropSpec, apply_matrix, box_matrix, invert, to_gray
-from vidkp.shape import BoxRelation, box_from_landmarks, landmark_frame
+from vidkp.shape import BoxRelation, box_from_landmarks
 
 VERSION = "1"
 

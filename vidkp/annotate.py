@@ -2,11 +2,12 @@
 
 `Annotator` takes its style at construction and the data at call time, and returns a new
 image (the input is never drawn on). `AnnotatedVideo` is a context-manager sink that writes an
-mp4 (or, for stills, an image) under a temporary name and renames it when complete.
+mp4 (or, for stills, an image; local path or URI) under a temporary name and renames it when complete.
 """
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -14,6 +15,7 @@ import numpy as np
 
 from vidkp.errors import OutputError
 from vidkp.faces import Faces
+from vidkp.storage import local_path, resolve, temp_path, upload_atomic
 
 # (start, end, closed) index ranges of the iBUG 68-point contours
 CONTOURS: tuple[tuple[int, int, bool], ...] = (
@@ -74,34 +76,42 @@ class Annotator:
 
 
 class AnnotatedVideo:
-    """Sink for annotated frames: an mp4 ('mp4v') at `path`, or one image when `still`.
+    """Sink for annotated frames: an mp4 ('mp4v') at `path` (a path or URI), or one image when `still`.
 
-    Written to `.tmp-<name>` beside `path` and renamed on a clean exit; removed on error.
+    Written to a `.tmp-` name beside `path` and renamed on a clean exit; removed on error. OpenCV
+    writes local files only, so for other filesystems the file is written to the local temp
+    directory and uploaded (under a temp name, then moved into place) on a clean exit.
     """
 
     def __init__(self, path: str | Path, fps: float, still: bool = False) -> None:
-        self.path = Path(path)
+        self.path = os.fspath(path)
         self.fps = float(fps) if fps and fps > 0 else 30.0
         self.still = still
-        self.tmp = self.path.with_name(f".tmp-{os.getpid()}-{self.path.name}")
+        local = local_path(self.path)
+        self._remote = None if local is not None else resolve(self.path, OutputError)
+        self._final = local
+        name = self.path.rstrip("/").rsplit("/", 1)[-1]
+        self.tmp = temp_path(local) if local is not None else temp_path(os.path.join(tempfile.gettempdir(), name))
         self.frames = 0
         self._writer: cv2.VideoWriter | None = None
 
     def __enter__(self) -> "AnnotatedVideo":
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise OutputError(f"cannot create annotation directory {self.path.parent}: {e}") from e
+        if self._final is not None:
+            parent = os.path.dirname(self._final)
+            try:
+                os.makedirs(parent, exist_ok=True)
+            except OSError as e:
+                raise OutputError(f"cannot create annotation directory {parent}: {e}") from e
         return self
 
     def write(self, image: np.ndarray) -> None:
         if self.still:
-            if not cv2.imwrite(str(self.tmp), image):
+            if not cv2.imwrite(self.tmp, image):
                 raise OutputError(f"cannot write annotated image {self.tmp}")
         else:
             if self._writer is None:
                 h, w = image.shape[:2]
-                self._writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+                self._writer = cv2.VideoWriter(self.tmp, cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
                 if not self._writer.isOpened():
                     raise OutputError(f"cannot open video writer for {self.tmp} ({w}x{h})")
             self._writer.write(image)
@@ -110,9 +120,16 @@ class AnnotatedVideo:
     def __exit__(self, exc_type, exc, tb) -> None:
         if self._writer is not None:
             self._writer.release()
-        if exc_type is None and self.frames:
-            os.replace(self.tmp, self.path)
-        else:
+        try:
+            if exc_type is None and self.frames:
+                if self._remote is None:
+                    os.replace(self.tmp, self._final)
+                else:
+                    try:
+                        upload_atomic(self.tmp, *self._remote)
+                    except OSError as e:
+                        raise OutputError(f"cannot write annotated file {self.path}: {e}") from e
+        finally:
             try:
                 os.unlink(self.tmp)
             except FileNotFoundError:

@@ -86,12 +86,14 @@ def _stage_table(s) -> Table | None:
 def run_cmd(
     inputs: List[str] = typer.Argument(..., metavar="INPUT",
                                        help="Video or image files, directories (searched recursively for known "
-                                            "video/image extensions), or @list.txt files with one path a line."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output Parquet dataset directory (created; "
-                             "an existing one from the same command is resumed)."),
-    annotate: Optional[Path] = typer.Option(None, "--annotate", metavar="DIR",
-                                            help="Also write annotated copies (boxes, ids, 68 points) to "
-                                                 "DIR/<relative path>.mp4, or the image extension for stills."),
+                                            "video/image extensions), or @list.txt files with one path a line; "
+                                            "paths or URIs (file://, s3://, gs://, ...)."),
+    out: str = typer.Option(..., "--out", "-o", help="Output Parquet dataset directory, a path or a URI such "
+                            "as s3://bucket/tracks (created; an existing one from the same command is resumed)."),
+    annotate: Optional[str] = typer.Option(None, "--annotate", metavar="DIR",
+                                           help="Also write annotated copies (boxes, ids, 68 points) to "
+                                                "DIR/<relative path>.mp4, or the image extension for stills "
+                                                "(a path or URI)."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join (e.g. ray://host:10001 "
                                           "or auto); default: RAY_ADDRESS if set, else a local Ray on loopback."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vidkp.errors import InputError
+from vidkp.storage import is_uri
 
 
 def default_workers() -> int:
@@ -104,7 +105,8 @@ class RunConfig:
             "smooth": self.smooth,
             "segment_seconds": self.segment_seconds,
             "overlap_seconds": self.overlap_seconds,
-            "annotate": str(Path(self.annotate).resolve()) if self.annotate else None,
+            "annotate": (self.annotate if is_uri(self.annotate) else str(Path(self.annotate).resolve()))
+            if self.annotate else None,
         }
 
     def to_json(self) -> str:

@@ -12,12 +12,17 @@ import numpy as np
 
 
 class CutDetector:
-    """Stateful per-video detector: `is_cut(frame)` is True when `frame` starts a new shot."""
+    """Stateful per-video detector: `is_cut(frame)` is True when `frame` starts a new shot.
+    `thumb` is the 64x36 gray thumbnail (float32) of the last frame seen (None before any)."""
 
     def __init__(self, hist_threshold: float = 0.3, diff_threshold: float = 20.0) -> None:
         self.hist_threshold = hist_threshold
         self.diff_threshold = diff_threshold
         self._prev: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def thumb(self) -> np.ndarray | None:
+        return None if self._prev is None else self._prev[1]
 
     def reset(self) -> None:
         self._prev = None

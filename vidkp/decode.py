@@ -1,4 +1,5 @@
-"""Decoding: `VideoInfo.from_path()`, `iter_frames()` for videos and `read_image()` for stills.
+"""Decoding: `VideoInfo.from_path()`, `iter_frames()` for videos and `read_image()` for stills
+(local paths or URIs).
 
 Frames stream from a generator (memory does not grow with video length). Timestamps come
 from the container (CAP_PROP_POS_MSEC) and fall back to index / fps when the container gives
@@ -17,6 +18,7 @@ import cv2
 import numpy as np
 
 from vidkp.errors import InputError
+from vidkp.storage import local_path, read_input_bytes
 
 log = logging.getLogger(__name__)
 
@@ -199,17 +201,24 @@ def _composite(bgra: np.ndarray) -> np.ndarray:
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """A still as BGR uint8 (EXIF orientation applied; gray, 16-bit and RGBA converted)."""
+    """A still (local path or URI) as BGR uint8 (EXIF orientation applied; gray, 16-bit and RGBA
+    converted). Decoded from its bytes, so remote images need no temp file."""
     p = os.fspath(path)
-    _check_file(p)
-    raw = cv2.imread(p, cv2.IMREAD_UNCHANGED)
+    local = local_path(p)
+    if local is None:
+        data = read_input_bytes(p)
+    else:
+        _check_file(local)
+        data = Path(local).read_bytes()
+    buf = np.frombuffer(data, np.uint8)
+    raw = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
     if raw is None or raw.size == 0:
         raise InputError(f"not a readable image (OpenCV could not decode it): {p}")
     if raw.ndim == 3 and raw.shape[2] == 4:
         if raw.dtype != np.uint8:
             raw = (raw.astype(np.float32) * (255.0 / np.iinfo(raw.dtype).max)).astype(np.uint8)
         return _composite(raw)
-    img = cv2.imread(p, cv2.IMREAD_COLOR)  # applies EXIF orientation, 8-bit BGR
+    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)  # applies EXIF orientation, 8-bit BGR
     if img is None:
         raise InputError(f"not a readable image (OpenCV could not decode it): {p}")
     return img

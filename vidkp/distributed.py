@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, Sequence
+
+import pyarrow.fs as pafs
 
 from vidkp.config import RunConfig, default_workers
 from vidkp.decode import quiet_opencv
@@ -26,7 +27,9 @@ from vidkp.landmarks import default_weights_path, read_metadata
 from vidkp.pipeline import InputSummary, Pipeline, file_sha256
 from vidkp.segments import Segment, SplitVideos, remove_finished
 from vidkp.sources import Source, expand
-from vidkp.write import (DONE_DIR, MANIFEST, RUN_FILE, atomic_write_bytes, current_attempt, part_name, read_markers,
+from vidkp.storage import (TMP_PREFIX, delete_quietly, is_uri, join, list_files, local_path, read_text, resolve,
+                           write_atomic)
+from vidkp.write import (DONE_DIR, MANIFEST, RUN_FILE, current_attempt, out_fs, part_name, read_markers,
                          remove_temp_files, start_attempt, write_manifest)
 
 log = logging.getLogger(__name__)
@@ -86,27 +89,32 @@ def run_params(config: RunConfig) -> dict[str, Any]:
             "model_sha256": file_sha256(weights)}
 
 
-def prepare_output(out: str | Path, params: dict[str, Any], overwrite: bool) -> dict[str, dict[str, Any]]:
-    """Create or reopen OUT; returns the completion markers of inputs already finished there.
+def prepare_output(out: str, params: dict[str, Any], overwrite: bool) -> dict[str, dict[str, Any]]:
+    """Create or reopen OUT (a path or URI); returns the completion markers of inputs already finished there.
 
     Refuses (OutputError) a directory that is not a vidkp dataset, or one written with other
     parameters (unless `overwrite`, which deletes a vidkp dataset and starts over).
     """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"expected a directory for --out, got a file at {out}")
-    run_file = out / RUN_FILE
-    if out.is_dir() and any(out.iterdir()):
-        if not run_file.is_file():
+    fs, base = out_fs(out)
+    try:
+        if fs.get_file_info(base).type == pafs.FileType.File:
+            raise OutputError(f"expected a directory for --out, got a file at {out}")
+        names = {i.base_name for i in fs.get_file_info(pafs.FileSelector(base, allow_not_found=True))}
+    except OSError as e:
+        raise OutputError(f"cannot read output location {out}: {' '.join(str(e).split())}") from e
+    run_file = f"{base}/{RUN_FILE}"
+    if names:
+        if RUN_FILE not in names:
             raise OutputError(f"{out} is not empty and holds no {RUN_FILE}: not a vidkp output; "
                               "choose another --out")
         if overwrite:
-            shutil.rmtree(out)
+            fs.delete_dir(base)
+            names = set()
         else:
             try:
-                stored = json.loads(run_file.read_text())["params"]
+                stored = json.loads(read_text(fs, run_file))["params"]
             except (OSError, ValueError, KeyError) as e:
-                raise OutputError(f"cannot read {run_file}: {e}") from e
+                raise OutputError(f"cannot read {join(out, RUN_FILE)}: {e}") from e
             if stored != params:
                 diff = {k: (stored.get(k), params.get(k)) for k in sorted(set(stored) | set(params))
                         if stored.get(k) != params.get(k)}
@@ -115,31 +123,31 @@ def prepare_output(out: str | Path, params: dict[str, Any], overwrite: bool) -> 
                 raise OutputError(f"{out} was written with other parameters ({shown}); "
                                   "rerun with the same options to resume, or use --overwrite to start over")
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / DONE_DIR).mkdir(exist_ok=True)
-        if not run_file.is_file():
+        fs.create_dir(f"{base}/{DONE_DIR}", recursive=True)
+        if RUN_FILE not in names:
             from vidkp import __version__
 
-            atomic_write_bytes(run_file, json.dumps({"params": params, "vidkp_version": __version__,
-                                                     "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
-                                                    indent=1, sort_keys=True).encode())
+            write_atomic(fs, run_file, json.dumps({"params": params, "vidkp_version": __version__,
+                                                   "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+                                                  indent=1, sort_keys=True).encode())
+        start_attempt(out)  # before cleaning up: stray workers of a killed run stop committing
     except OSError as e:
-        raise OutputError(f"cannot write to output directory {out}: {e}") from e
-    start_attempt(out)  # before cleaning up: stray workers of a killed run stop committing
+        raise OutputError(f"cannot write to output location {out}: {e}") from e
     removed = remove_temp_files(out)
     if removed:
         log.info("removed %d temporary files left by an interrupted run in %s", removed, out)
     markers = read_markers(out)
     # an 'ok' marker whose part file has gone is not finished
-    return {k: m for k, m in markers.items() if m.get("status") != "ok" or (out / part_name(k)).is_file()}
+    return {k: m for k, m in markers.items() if m.get("status") != "ok" or part_name(k) in names}
 
 
 def _work_items(todo: Sequence[Source], split: SplitVideos, images_per_task: int) -> list[list[Work]]:
     """Videos one per task (split ones one per segment left), stills in batches; biggest work
     first (better load balance)."""
     def size(w: Work) -> float:
-        try:
-            return os.path.getsize(w[0].path) / (w[1].count if w[1] else 1)
+        local = local_path(w[0].location)
+        try:  # remote: no request per input
+            return os.path.getsize(local) / (w[1].count if w[1] else 1) if local is not None else 0
         except OSError:
             return 0
 
@@ -153,7 +161,7 @@ def _work_items(todo: Sequence[Source], split: SplitVideos, images_per_task: int
 
 
 # --------------------------------------------------------------------------- execution
-def _serial(items: list[list[Work]], config: RunConfig, params: dict[str, Any], out: Path,
+def _serial(items: list[list[Work]], config: RunConfig, params: dict[str, Any], out: str,
             on_done: Callable[[dict[str, Any]], None], on_frames: Callable[[int], None]) -> None:
     import cv2
     import torch
@@ -268,7 +276,7 @@ def _actor_class():
     return _ACTOR_CLS
 
 
-def _ray(items: list[list[Work]], config: RunConfig, params: dict[str, Any], out: Path,
+def _ray(items: list[list[Work]], config: RunConfig, params: dict[str, Any], out: str,
          on_done: Callable[[dict[str, Any]], None], on_frames: Callable[[int], None]) -> None:
     import ray
     from ray.exceptions import RayActorError, RayError
@@ -284,26 +292,53 @@ def _ray(items: list[list[Work]], config: RunConfig, params: dict[str, Any], out
         attempt = current_attempt(out)
         wanted = config.workers or int(ray.cluster_resources().get("CPU", 1))
         n_workers = max(1, min(wanted, len(items)))
+        # The first actors get work at once (the cluster has their CPUs). A replacement gets work
+        # only once it has started: one for an actor lost with its node may never find a free CPU,
+        # and the work must go on without it.
         actors = [worker_cls.remote(cfg_json, params, counter, attempt) for _ in range(n_workers)]
+        ready = [True] * n_workers
+        starting: dict[Any, int] = {}  # readiness ref of a replacement -> slot
+        n_starts = n_workers
+
+        def replace_actor(slot: int) -> None:
+            nonlocal n_starts
+            actors[slot] = worker_cls.remote(cfg_json, params, counter, attempt)
+            ready[slot] = False
+            starting[actors[slot].__ray_ready__.remote()] = slot
+            n_starts += 1
+
         queue = list(reversed(items))
         attempts: dict[int, int] = {}
         pending: dict[Any, tuple[int, Any, list[Work]]] = {}
         load = [0] * n_workers
 
         def submit(slot: int) -> None:
-            while queue and load[slot] < config.in_flight_per_worker:
+            while ready[slot] and queue and load[slot] < config.in_flight_per_worker:
                 item = queue.pop()
-                ref = actors[slot].process.remote(item, str(out))
+                ref = actors[slot].process.remote(item, out)
                 pending[ref] = (slot, actors[slot], item)
                 load[slot] += 1
 
         for slot in range(n_workers):
             submit(slot)
         seen_frames = 0
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+        start_error = ""
+        while pending or (queue and starting):
+            done, _ = ray.wait([*pending, *starting], num_returns=1, timeout=0.5)
             seen_frames = _poll_frames(counter, seen_frames, on_frames)
-            for ref in ready:
+            for ref in done:
+                if ref in starting:
+                    slot = starting.pop(ref)
+                    try:
+                        ray.get(ref)
+                        ready[slot] = True
+                        submit(slot)
+                    except RayError as e:  # the worker could not start (e.g. the model failed to load)
+                        start_error = f"worker failed to start: {' '.join(str(e).split())[:300]}"
+                        log.warning("%s", start_error)
+                        if n_starts < 3 * n_workers:
+                            replace_actor(slot)
+                    continue
                 slot, actor, item = pending.pop(ref)
                 load[slot] -= 1
                 try:
@@ -312,24 +347,33 @@ def _ray(items: list[list[Work]], config: RunConfig, params: dict[str, Any], out
                 except RayError as e:  # actor died, out of memory, task error: retry once, then report
                     if isinstance(e, RayActorError) and actors[slot] is actor:  # it died: replace it
                         ray.kill(actors[slot], no_restart=True)
-                        actors[slot] = worker_cls.remote(cfg_json, params, counter, attempt)
+                        replace_actor(slot)
                     msg = f"worker failed: {' '.join(str(e).split())[:300]}"
                     log.warning("%s (inputs %s)", msg, [s.path for s, _ in item])
                     attempts[id(item)] = attempts.get(id(item), 0) + 1
                     if attempts[id(item)] < 2:  # one retry, then record the failure (no marker)
                         queue.append(item)
-                        submit(slot)
+                        for other in range(n_workers):  # an idle started worker takes it now
+                            submit(other)
                         continue
-                    for s, seg in item:
-                        on_done(InputSummary(video=s.path, kind=s.kind, status="failed", error=msg,
-                                             params=json.dumps(params, sort_keys=True), marked=False,
-                                             segment=seg.index if seg else None).record())
+                    _report_unfinished(item, msg, params, on_done)
                 submit(slot)
+        for item in queue:  # only when no worker could be started
+            _report_unfinished(item, start_error or "no worker could be started", params, on_done)
         _poll_frames(counter, seen_frames, on_frames)
     finally:
         if started:
             ray.shutdown()
             restore_ray_flags()
+
+
+def _report_unfinished(item: list[Work], msg: str, params: dict[str, Any],
+                       on_done: Callable[[dict[str, Any]], None]) -> None:
+    """Record inputs (segments) that no worker finished as failed, without a marker (a rerun retries them)."""
+    for s, seg in item:
+        on_done(InputSummary(video=s.path, kind=s.kind, status="failed", error=msg,
+                             params=json.dumps(params, sort_keys=True), marked=False,
+                             segment=seg.index if seg else None).record())
 
 
 def _poll_frames(counter: Any, seen: int, on_frames: Callable[[int], None]) -> int:
@@ -349,7 +393,9 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
         progress: ProgressSink | None = None, **options: Any) -> RunSummary:
     """Find faces and 68 keypoints in every input; write a Parquet dataset at `out`.
 
-    `inputs`: files, directories (searched recursively) and `@list.txt` files. `options` are the
+    `inputs`: files, directories (searched recursively) and `@list.txt` files; `inputs` and `out`
+    may be local paths or URIs of any filesystem pyarrow supports (`file://`, `s3://`, `gs://`,
+    ...), read and written by the workers themselves. `options` are the
     fields of `RunConfig` (every, max_frames, min_face, weights, annotate, workers, address,
     overwrite, ...). Rerunning with the same options resumes: finished inputs are skipped.
     Raises OutputError / ModelError / InputError for unusable options; bad inputs do not raise,
@@ -361,25 +407,38 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
         inputs = [inputs]
     sources = expand(inputs, exclude=[out, config.annotate])  # never read our own outputs as inputs
     params = run_params(config)
-    out = Path(out)
-    shown_out = str(out)
+    shown_out = os.fspath(out)
+    # workers may run in another directory (or on another node)
+    out = shown_out if is_uri(shown_out) else os.path.abspath(shown_out)
     done = prepare_output(out, params, config.overwrite)
     if config.annotate:
-        _remove_stale_annotations(Path(config.annotate))
+        if not is_uri(config.annotate):
+            config = replace(config, annotate=os.path.abspath(config.annotate))
+        _remove_stale_annotations(config.annotate)
     remove_finished(out, done)
     todo = [s for s in sources if s.key not in done]
     skipped = len(sources) - len(todo)
     split = SplitVideos(out, todo, config)
     if progress is not None:
         progress.start(len(sources), skipped, _frames_estimate(todo, config.max_frames))
-    records: dict[str, dict[str, Any]] = {}
+    # the driver keeps totals, not records: finished inputs are in their markers (memory per input
+    # stays small); only unfinished ones (no marker) are kept for the manifest
+    tally = {"processed": 0, "frames": 0, "face_rows": 0, "processed_frames": 0}
+    stage_ms: dict[str, float] = {}
+    unfinished: dict[str, dict[str, Any]] = {}
 
     def on_done(rec: dict[str, Any]) -> None:
         if rec.get("segment") is not None:  # one segment of a split video: the input may be complete now
             rec = split.report(rec)
             if rec is None:
                 return
-        records[rec["video"]] = rec
+        tally["processed"] += 1
+        for k in ("frames", "face_rows", "processed_frames"):
+            tally[k] += int(rec.get(k) or 0)
+        for k, v in json.loads(rec.get("timings_ms") or "{}").items():
+            stage_ms[k] = stage_ms.get(k, 0.0) + float(v)
+        if not rec.get("marked", True):
+            unfinished[rec["video"]] = rec
         if progress is not None:
             progress.input_done(rec)
 
@@ -390,9 +449,6 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
     for rec in split.ready():
         on_done(rec)
     items = _work_items(todo, split, config.images_per_task)
-    out = out.absolute()  # workers may run in another directory (or on another node)
-    if config.annotate:
-        config = replace(config, annotate=str(Path(config.annotate).absolute()))
     try:
         if items and config.workers == 0:
             _serial(items, config, params, out, on_done, on_frames)
@@ -401,25 +457,18 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
     except BaseException:  # Ctrl-C or a fatal error: our workers have stopped; drop their temp files
         remove_temp_files(out)
         if config.annotate:
-            _remove_stale_annotations(Path(config.annotate))
+            _remove_stale_annotations(config.annotate)
         raise
     finally:  # also on Ctrl-C: the manifest lists what is finished so far
-        all_recs = _merge_manifest(out, records)
-    manifest = out / MANIFEST
+        all_recs = _merge_manifest(out, unfinished)
+    manifest = join(out, MANIFEST)
     wanted = {s.path for s in sources}
     failed = sorted((v, r.get("error", "")) for v, r in all_recs.items() if v in wanted and r["status"] != "ok")
-    this_run = list(records.values())
-    stage_ms: dict[str, float] = {}
-    for r in this_run:
-        for k, v in json.loads(r.get("timings_ms") or "{}").items():
-            stage_ms[k] = stage_ms.get(k, 0.0) + float(v)
     return RunSummary(
-        out=shown_out, inputs=len(sources), skipped=skipped, processed=len(this_run),
+        out=shown_out, inputs=len(sources), skipped=skipped, processed=tally["processed"],
         ok=sum(1 for v, r in all_recs.items() if v in wanted and r["status"] == "ok"), failed=failed,
-        frames=sum(int(r.get("frames") or 0) for r in this_run),
-        faces=sum(int(r.get("face_rows") or 0) for r in this_run),
-        seconds=time.perf_counter() - t0, workers=config.workers, manifest=str(manifest),
-        processed_frames=sum(int(r.get("processed_frames") or 0) for r in this_run), stage_ms=stage_ms)
+        frames=tally["frames"], faces=tally["face_rows"], seconds=time.perf_counter() - t0,
+        workers=config.workers, manifest=manifest, processed_frames=tally["processed_frames"], stage_ms=stage_ms)
 
 
 def _frames_estimate(todo: Sequence[Source], max_frames: int | None, budget_s: float = 1.0) -> int | None:
@@ -434,42 +483,48 @@ def _frames_estimate(todo: Sequence[Source], max_frames: int | None, budget_s: f
         if s.kind == "image":
             total += 1
             continue
+        local = local_path(s.location)
+        if local is None:  # a remote video: its header is read by the worker only
+            return None
         try:
-            n = VideoInfo.from_path(s.location).frames
+            n = VideoInfo.from_path(local).frames
         except Exception:  # noqa: BLE001 - a bad input is reported by its worker, not here
             n = 0
         total += min(n, max_frames) if max_frames else n
     return total
 
 
-def _remove_stale_annotations(ann: Path) -> None:
-    """Delete half-written annotation files (`.tmp-<pid>-name`) left by an interrupted run."""
-    if ann.is_dir():
-        for p in ann.rglob(".tmp-*"):
-            if p.is_file() and p.name.split("-")[1].isdigit():
-                p.unlink(missing_ok=True)
+def _remove_stale_annotations(ann: str) -> None:
+    """Delete half-written annotation files (`.tmp-<pid>-...`) left by an interrupted run."""
+    fs, base = resolve(ann, OutputError)
+    for info in list_files(fs, base, recursive=True):
+        if info.base_name.startswith(TMP_PREFIX) and info.base_name.split("-")[1].isdigit():
+            delete_quietly(fs, info.path)
 
 
-def _merge_manifest(out: Path, records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _merge_manifest(out: str, unfinished: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Write OUT/_manifest.parquet: every finished input of the dataset (markers, from all runs)
     plus this run's unfinished failures (worker lost, output trouble: no marker, a rerun retries)."""
     all_recs = {m["video"]: m for m in read_markers(out).values()}
-    for video, rec in records.items():
-        if not rec.get("marked", True) and video not in all_recs:
+    for video, rec in unfinished.items():
+        if video not in all_recs:
             all_recs[video] = rec
     write_manifest(out, all_recs.values())
     return all_recs
 
 
 def load_tracks(out: str | os.PathLike, columns: list[str] | None = None):
-    """The rows of a vidkp output dataset as a pandas DataFrame (manifest and temp files ignored)."""
+    """The rows of a vidkp output dataset (a path or URI) as a pandas DataFrame (manifest and
+    temp files ignored)."""
     import pandas as pd
 
-    return pd.read_parquet(out, columns=columns)
+    fs, base = out_fs(out)
+    return pd.read_parquet(base, filesystem=fs, columns=columns)
 
 
 def load_manifest(out: str | os.PathLike):
-    """OUT/_manifest.parquet as a pandas DataFrame: one row per input."""
+    """OUT/_manifest.parquet (OUT a path or URI) as a pandas DataFrame: one row per input."""
     import pandas as pd
 
-    return pd.read_parquet(Path(out) / "_manifest.parquet")
+    fs, base = out_fs(out)
+    return pd.read_parquet(f"{base}/{MANIFEST}", filesystem=fs)

@@ -2,32 +2,33 @@
 
 Per frame: a scene cut ends every track; each live track is re-cropped from its previous
 points (a Haar-like box and the eye-line roll, as training crops are made) and re-predicted;
-the model's face score decides when a track is lost. The Haar detector runs on the first frame,
+the model's face score decides when a track is lost. The detector runs on the first frame,
 after a cut, right after a loss, and on every `detect_every`-th frame while faces are tracked
-(every `detect_every_empty`-th while none is), counted from the start of the video: a follower
-started mid-video (a segment of a split video, `reset(start)`) detects on the frames an unsplit
-run does. A detection on a tracked face re-seeds that track (undoing drift), one on no tracked
-face starts a track if the model's face score accepts it (this rejects detector false alarms).
-Tracks that end up on the same face are merged (the older id stays). Each track's points are
-One-Euro filtered (`smooth=False` gives the raw per-frame predictions).
+(every `detect_every_empty`-th while none is), counted from the start of the video, so a
+follower started mid-video (a segment of a split video, `reset(start)`) detects on the frames
+an unsplit run does. Such a periodic pass is skipped while the picture outside the tracked
+faces is unchanged since the previous periodic frame (a new face cannot appear without changing
+it), except on every `detect_max_every`-th frame. Detections go through
+`vidkp.candidates.find_faces` (face score, shift test, duplicates merged); one on a tracked
+face re-seeds that track (undoing drift), one on no tracked face starts a track if its face
+score reaches `accept_score`. Tracks that end up on the same face are merged (the older id
+stays). Each track's points are One-Euro filtered (`smooth=False` gives the raw predictions).
 
 `face_id` contract: an id stays the same while a face stays tracked; a lost face that comes
 back, and every face after a scene cut, gets a new id. Ids count up from 0 per video.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import time
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
+from vidkp.candidates import PointModel, find_faces, predict_from_points, same_face
 from vidkp.cuts import CutDetector
-from vidkp.detect import HaarDetector
 from vidkp.faces import Faces
-from vidkp.landmarks import LandmarkModel
 from vidkp.smooth import OneEuroFilter
-from vidkp.track import iou_matrix
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,18 @@ class FollowConfig:
     """Tracks (or a detection and a track) whose boxes overlap more than this are one face."""
     detect_every_empty: int = 3
     """With no live track, run the detector every N frames (1 = every frame)."""
-    refine: bool = True
-    """Predict a new detection twice: from the detector box, then from its own points."""
+    max_shift_error: float | None = 0.08
+    """Shift test for detections (`vidkp.candidates.find_faces`): most point movement, in
+    outer-eye distances, when the crop is shifted; None turns the test off."""
     smooth: bool = True
     """One-Euro filter the points (False: the raw per-frame predictions)."""
+    still_change: float | None = 6.0
+    """Skip a periodic detector pass while the scene outside the tracked faces is still: no cell
+    of 4x4 pixels of the 64x36 gray thumbnail changed by more than this (mean absolute, 0-255)
+    since the previous periodic frame (a new face cannot appear without changing the picture).
+    None: never skip."""
+    detect_max_every: int = 90
+    """Even in a still scene, run the detector on every Nth frame (counted from the video's start)."""
     min_cutoff: float = 0.3
     beta: float = 30.0
 
@@ -59,13 +68,6 @@ class _Track:
     score: float
     filt: OneEuroFilter
     smooth: np.ndarray = field(default=None)  # type: ignore[assignment]
-
-
-def roll_degrees(kps: np.ndarray) -> np.ndarray:
-    """In-plane roll (n,) in degrees from the eye centres of points (n, 68, 2)."""
-    left, right = kps[:, 36:42].mean(axis=1), kps[:, 42:48].mean(axis=1)
-    d = right - left
-    return np.degrees(np.arctan2(d[:, 1], d[:, 0]))
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class FaceFollower:
     """Stateful per-video face follower; call `step(frame, t)` for consecutive frames, `reset()`
     between videos."""
 
-    def __init__(self, model: LandmarkModel, detector: HaarDetector, config: FollowConfig | None = None) -> None:
+    def __init__(self, model: PointModel, detector: Callable[[np.ndarray], Faces], config: FollowConfig | None = None) -> None:
         self.model = model
         self.detector = detector
         self.cfg = config or FollowConfig()
@@ -97,47 +99,52 @@ class FaceFollower:
         self._next_id = 0
         self._index = start
         self._lost = True  # the first frame is always searched
+        self._ref_thumb: np.ndarray | None = None  # thumbnail at the previous periodic frame
         self.cuts.reset()
 
-    def _predict(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray]:
+    def _predict_from_points(self, image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         t0 = time.perf_counter()
-        out = self.model.predict(image, boxes, angles)
+        out = predict_from_points(self.model, image, kps)
         self._times["landmarks"] += time.perf_counter() - t0
         return out
 
-    def _predict_from_points(self, image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._predict(image, self.model.box_from_landmarks(kps), roll_degrees(kps))
-
     def _same_face(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """(len(a), len(b)) mask: boxes overlap more than `merge_iou`, or their centres are closer
-        than half their mean side."""
-        ca, cb = a[:, None, :2] + a[:, None, 2:] / 2, b[None, :, :2] + b[None, :, 2:] / 2
-        near = np.linalg.norm(ca - cb, axis=2) < 0.25 * (a[:, None, 2] + b[None, :, 2])
-        return near | (iou_matrix(a, b) > self.cfg.merge_iou)
+        return same_face(a, b, self.cfg.merge_iou)
 
     def _detect(self, image: np.ndarray) -> None:
-        """Run the detector: a detection on a tracked face re-seeds that track (undoing drift),
-        one on no tracked face starts a track if the model's face score accepts it."""
-        t0 = time.perf_counter()
-        det = self.detector(image)
-        self._times["detect"] += time.perf_counter() - t0
-        if not len(det):
+        """Run the detector (`find_faces`): a face on a tracked face re-seeds that track (undoing
+        drift), one on no tracked face starts a track if its face score reaches `accept_score`."""
+        found, times = find_faces(self.model, self.detector, image, self.cfg.keep_score,
+                                  self.cfg.max_shift_error, self.cfg.merge_iou)
+        for k, v in times.items():
+            self._times[k] += v
+        if not len(found):
             return
-        kps, scores = self._predict(image, det.boxes)
-        if self.cfg.refine:
-            kps, scores = self._predict_from_points(image, kps)
-        boxes = self.model.box_from_landmarks(kps)
         tracked = self.model.box_from_landmarks(np.stack([t.raw for t in self._tracks])) if self._tracks else None
-        same = self._same_face(boxes, tracked) if tracked is not None else np.zeros((len(boxes), 0), bool)
-        for k, s, hits in zip(kps, scores, same):
+        same = self._same_face(found.boxes, tracked) if tracked is not None else np.zeros((len(found), 0), bool)
+        for k, s, hits in zip(found.keypoints, found.scores, same):
             if hits.any():
                 tr = self._tracks[int(np.argmax(hits))]
-                if s >= self.cfg.keep_score:
-                    tr.raw, tr.score = k, float(s)
+                tr.raw, tr.score = k, float(s)
             elif s >= self.cfg.accept_score:
                 self._tracks.append(_Track(self._next_id, k, float(s), OneEuroFilter(self.cfg.min_cutoff, self.cfg.beta)))
                 self._next_id += 1
+
+    def _still(self, image: np.ndarray) -> bool:
+        """True when the scene outside the tracked faces has not changed (`still_change`) since
+        the previous periodic frame."""
+        thumb, ref = self.cuts.thumb, self._ref_thumb
+        if self.cfg.still_change is None or thumb is None or ref is None:
+            return False
+        diff = np.abs(thumb - ref)
+        th, tw = diff.shape
+        sy, sx = th / image.shape[0], tw / image.shape[1]
+        for tr in self._tracks:  # a tracked face moving is no new face: mask it (box grown by half)
+            x, y, w, h = self.model.box_from_landmarks(tr.raw[None])[0]
+            x0, y0 = int((x - w / 4) * sx), int((y - h / 4) * sy)
+            diff[max(y0, 0):max(int((y + 1.25 * h) * sy) + 1, 0), max(x0, 0):max(int((x + 1.25 * w) * sx) + 1, 0)] = 0
+        cells = diff[: th // 4 * 4, : tw // 4 * 4].reshape(th // 4, 4, tw // 4, 4).mean(axis=(1, 3))
+        return float(cells.max()) <= self.cfg.still_change
 
     def _merge(self) -> None:
         if len(self._tracks) < 2:
@@ -168,8 +175,11 @@ class FaceFollower:
                     self._lost = True
             self._tracks = live
         period = self.cfg.detect_every if self._tracks else self.cfg.detect_every_empty
-        detect = cut or self._lost or self._index % period == 0
+        periodic = self._index % period == 0 and (self._index % self.cfg.detect_max_every == 0 or not self._still(image))
+        if self._index % period == 0:
+            self._ref_thumb = self.cuts.thumb
         self._index += 1
+        detect = cut or self._lost or periodic
         if detect:
             self._lost = False
             self._detect(image)

@@ -16,8 +16,9 @@ from safetensors import safe_open
 from safetensors.torch import load_file
 
 from vidkp import nets
+from vidkp.candidates import find_faces
 from vidkp.crop import CropSpec, apply_matrix, box_matrix, invert, to_gray, to_tensor_batch, warp
-from vidkp.detect import HaarDetector
+from vidkp.detect import HaarDetector, still_detector
 from vidkp.errors import ModelError
 from vidkp.faces import N_POINTS, Faces
 from vidkp.shape import BoxRelation, box_from_landmarks
@@ -116,21 +117,27 @@ class FaceLandmarker:
 
     >>> lm = FaceLandmarker()
     >>> faces = lm.detect(image_bgr)   # [Face(box, score, keypoints), ...]
+
+    `detect` searches like `vidkp run` does for a still image (`vidkp.candidates.find_faces`):
+    the detector's boxes are predicted (twice: from the box, then from the points); boxes whose
+    face score is below `accept_score`, or whose points move with a shifted crop (more than
+    `max_shift_error`), are dropped as false alarms; duplicates on one face are merged.
     """
 
     def __init__(self, weights: str | Path | None = None, min_face: int = 24,
-                 detector: HaarDetector | None = None) -> None:
+                 detector: HaarDetector | None = None, accept_score: float = 0.5,
+                 max_shift_error: float | None = 0.08) -> None:
         self.model = LandmarkModel(weights)
-        self.detector = detector or HaarDetector(min_face=min_face)
+        self.detector = detector or still_detector(min_face)
+        self.accept_score = float(accept_score)
+        self.max_shift_error = max_shift_error
 
     def detect_faces(self, image_bgr: np.ndarray) -> Faces:
-        """Columnar result for one image: detector boxes with keypoints filled in."""
-        faces = self.detector(image_bgr)
-        kps, _ = self.model.predict(image_bgr, faces.boxes)
-        return faces.with_keypoints(kps)
+        """Columnar result for one image: boxes (Haar-like, framing the points), face scores, keypoints."""
+        return find_faces(self.model, self.detector, image_bgr, self.accept_score, self.max_shift_error)[0]
 
     def detect(self, image_bgr: np.ndarray) -> list[Face]:
-        """Find faces with the Haar detector and return one `Face` per face."""
+        """Find the faces of one image and return one `Face` per face, left to right."""
         return _to_list(self.detect_faces(image_bgr))
 
     def landmarks(self, image_bgr: np.ndarray, boxes) -> list[Face]:

@@ -20,14 +20,15 @@ from typing import Any, Callable
 from vidkp.annotate import AnnotatedVideo, Annotator
 from vidkp.config import RunConfig
 from vidkp.decode import VideoReader, read_image
-from vidkp.detect import HaarDetector
+from vidkp.detect import HaarDetector, still_detector
 from vidkp.errors import InputError, OutputError, VidkpError
 from vidkp.faces import Faces
 from vidkp.landmarks import FaceLandmarker
 from vidkp.segments import SEGMENTS_DIR, Segment, segment_dir
 from vidkp.sources import Source
+from vidkp.storage import join, local_file
 from vidkp.follow import FaceFollower, FollowConfig
-from vidkp.write import PartWriter, current_attempt, part_name, write_marker
+from vidkp.write import PartWriter, current_attempt, out_fs, part_name, write_marker
 
 log = logging.getLogger(__name__)
 
@@ -97,13 +98,14 @@ def _output_trouble(exc: BaseException) -> bool:
     return isinstance(exc, (OutputError, FileNotFoundError, PermissionError, IsADirectoryError))
 
 
-def annotation_path(ann_dir: str, source: Source) -> Path:
+def annotation_path(ann_dir: str, source: Source) -> str:
+    """Where the annotated copy of `source` goes under `ann_dir` (a path or URI)."""
     stem, ext = os.path.splitext(source.rel)
     if source.kind == "image":
         ext = ext.lower() if ext.lower() in STILL_EXTS else ".png"
     else:
         ext = ".mp4"
-    return Path(ann_dir) / f"{stem}{ext}"
+    return join(ann_dir, f"{stem}{ext}")
 
 
 def file_sha256(path: str | Path) -> str:
@@ -126,8 +128,8 @@ class Pipeline:
                                                                                max_side=config.max_side))
         follow = FollowConfig(detect_every=config.detect_every, smooth=config.smooth)
         self.video_follower = FaceFollower(self.landmarker.model, self.landmarker.detector, follow)
-        self.image_follower = FaceFollower(self.landmarker.model, HaarDetector(
-            min_face=config.min_face, max_side=config.image_max_side), follow)
+        self.image_follower = FaceFollower(self.landmarker.model, still_detector(config.min_face, config.image_max_side),
+                                           follow)
         self.annotator = Annotator()
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)
@@ -152,7 +154,7 @@ class Pipeline:
         """Process one input (or one `segment` of a video) into its part file and completion
         marker; never raises for bad input."""
         t_start, cpu_start = time.perf_counter(), time.process_time()
-        part_dir, key = (segment_dir(out_dir, source.key), segment.key) if segment else (Path(out_dir), source.key)
+        part_dir, key = (segment_dir(out_dir, source.key), segment.key) if segment else (out_dir, source.key)
         summary = InputSummary(video=source.path, kind=source.kind, worker=self.worker,
                                vidkp_version=self.vidkp_version, model_version=self.model_version,
                                params=self.params_json, part=part_name(key),
@@ -166,7 +168,9 @@ class Pipeline:
                 if on_frames is not None:
                     on_frames(1)
             else:
-                part_dir.mkdir(parents=True, exist_ok=True)
+                if segment:  # OUT/_segments/<key>/ (OUT itself exists)
+                    fs, path = out_fs(part_dir)
+                    fs.create_dir(path, recursive=True)
                 self._video(source, part_dir, key, summary, times, on_frames, segment)
         except Exception as e:  # noqa: BLE001 - a bad input must never stop the batch
             log.debug("input %s failed", source.path, exc_info=True)
@@ -214,7 +218,7 @@ class Pipeline:
             path = annotation_path(ann, source)
             with AnnotatedVideo(path, 0, still=True) as sink:
                 sink.write(self.annotator(image, faces))
-            summary.annotated = str(path)
+            summary.annotated = path
         times["annotate"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         with PartWriter(out_dir, source.key) as part:
@@ -222,7 +226,7 @@ class Pipeline:
         summary.face_rows = part.rows
         times["write"] += time.perf_counter() - t0
 
-    def _video(self, source: Source, part_dir: Path, key: str, summary: InputSummary, times: dict[str, float],
+    def _video(self, source: Source, part_dir: str | Path, key: str, summary: InputSummary, times: dict[str, float],
                on_frames: Callable[[int], None] | None, segment: Segment | None) -> None:
         """Rows of a video, or of one segment: decoded from its warm-up start, rows for every
         selected frame (the stitcher drops the warm-up ones), frames counted from its own start."""
@@ -234,7 +238,7 @@ class Pipeline:
         stops = [n for n in (cfg.max_frames, segment.end if segment else None) if n is not None]
         with contextlib.ExitStack() as stack:
             t0 = time.perf_counter()
-            reader = stack.enter_context(VideoReader(source.location))
+            reader = stack.enter_context(VideoReader(stack.enter_context(local_file(source.location))))
             summary.fps = reader.info.fps
             part = stack.enter_context(PartWriter(part_dir, key))
             sink = stack.enter_context(AnnotatedVideo(ann_path, reader.info.fps)) if ann_path else None
@@ -267,7 +271,7 @@ class Pipeline:
         if on_frames is not None and summary.frames > reported:
             on_frames(summary.frames - reported)
         summary.face_rows = part.rows
-        summary.annotated = str(ann_path) if ann_path else ""
+        summary.annotated = ann_path or ""
         summary.duration = round(summary.frames / summary.fps, 4) if summary.fps else 0.0
         announced = reader.info.frames
         expected = min([announced, *stops])

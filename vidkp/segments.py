@@ -8,16 +8,16 @@ seeking exactly), so its tracker is warmed up when its own frames begin, and wri
 of an input is finished, `finish_video` matches the tracks of each segment's warm-up rows with
 the previous segment's rows on the same frames (mean box IoU), renumbers ids so a face tracked
 across a boundary keeps one id, writes the input's own part file and marker, and removes the
-segment files. Boundaries and the overlap are multiples of `every * detect_every` frames, so a
+segment files. All of it goes through `vidkp.storage`, so OUT may be a URI. Boundaries and the overlap are multiples of `every * detect_every` frames, so a
 segment runs the detector on the same frames as an unsplit run: after the first detection in
 the warm-up, its raw points equal the unsplit run's and only the One-Euro filter state differs.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +26,14 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from vidkp.config import RunConfig
 from vidkp.decode import VideoInfo
 from vidkp.sources import Source
-from vidkp.write import SCHEMA, SEGMENTS_DIR, atomic_write_bytes, part_name, read_markers, write_marker
+from vidkp.storage import join, local_path, write_atomic
+from vidkp.write import SCHEMA, SEGMENTS_DIR, out_fs, part_name, read_markers, write_marker
 
 log = logging.getLogger(__name__)
 BOX = ["box_x", "box_y", "box_w", "box_h"]
@@ -70,15 +72,25 @@ def plan_segments(frames: int, fps: float, segment_seconds: float, overlap_secon
             for i, s in enumerate(starts)]
 
 
-def segment_dir(out: str | Path, input_key: str) -> Path:
-    return Path(out) / SEGMENTS_DIR / input_key
+def segment_dir(out: str | Path, input_key: str) -> str:
+    """OUT/_segments/<input key> (a path or URI, like OUT)."""
+    return join(out, SEGMENTS_DIR, input_key)
+
+
+def _remove_dir(fs: pafs.FileSystem, path: str) -> None:
+    with contextlib.suppress(FileNotFoundError, OSError):
+        fs.delete_dir(path)
 
 
 def finished_segments(out: str | Path, input_key: str) -> dict[int, dict[str, Any]]:
     """Markers of an input's finished segments (index -> record); an ok one whose part is gone is not."""
     d = segment_dir(out, input_key)
-    return {int(k[1:]): m for k, m in read_markers(d).items()
-            if m.get("status") != "ok" or (d / part_name(k)).is_file()}
+    markers = read_markers(d)
+    if not markers:
+        return {}
+    fs, base = out_fs(d)
+    names = {i.base_name for i in fs.get_file_info(pafs.FileSelector(base, allow_not_found=True))}
+    return {int(k[1:]): m for k, m in markers.items() if m.get("status") != "ok" or part_name(k) in names}
 
 
 def paired_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -134,20 +146,22 @@ def finish_video(out: str | Path, input_key: str, segments: list[Segment],
     """Stitch an input's finished segments into `OUT/part-<key>.parquet` (atomically), write its
     marker (the aggregate manifest record), remove the segment files; returns the record."""
     t0 = time.perf_counter()
-    d = segment_dir(out, input_key)
+    fs, base = out_fs(out)
+    d = f"{base}/{SEGMENTS_DIR}/{input_key}"
     recs = [records[s.index] for s in segments]
     if any(r["status"] != "ok" for r in recs):
         rows = SCHEMA.empty_table().to_pandas()
     else:
-        rows, _ = stitch([pd.read_parquet(d / part_name(s.key)) for s in segments], segments)
+        rows, _ = stitch([pq.read_table(f"{d}/{part_name(s.key)}", filesystem=fs).to_pandas() for s in segments],
+                         segments)
     table = pa.Table.from_pandas(rows, schema=SCHEMA, preserve_index=False)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
-    atomic_write_bytes(Path(out) / part_name(input_key), sink.getvalue().to_pybytes())
+    write_atomic(fs, f"{base}/{part_name(input_key)}", sink.getvalue().to_pybytes())
     record = aggregate(recs, len(table), time.perf_counter() - t0)
     record["part"] = part_name(input_key)
     write_marker(out, input_key, record)
-    shutil.rmtree(d, ignore_errors=True)
+    _remove_dir(fs, d)
     return record
 
 
@@ -177,7 +191,7 @@ class SplitVideos:
     once all its segments are finished (now or in an earlier, interrupted run)."""
 
     def __init__(self, out: str | Path, todo: Sequence[Source], config: RunConfig) -> None:
-        self.out = Path(out)
+        self.out = out
         self.plans: dict[str, tuple[Source, list[Segment]]] = {}
         if config.segment_seconds > 0 and not config.annotate:  # annotated copies are written whole
             for src in todo:
@@ -223,8 +237,11 @@ class SplitVideos:
 
 
 def _plan(src: Source, config: RunConfig) -> list[Segment]:
+    local = local_path(src.location)
+    if local is None:  # remote input: not split (each segment's worker would fetch the whole video)
+        return []
     try:
-        info = VideoInfo.from_path(src.location)
+        info = VideoInfo.from_path(local)
     except Exception:  # noqa: BLE001 - a bad input is reported by its worker, unsplit
         return []
     frames = min(info.frames, config.max_frames) if config.max_frames else info.frames
@@ -234,7 +251,8 @@ def _plan(src: Source, config: RunConfig) -> list[Segment]:
 
 def remove_finished(out: str | Path, keys: Iterable[str]) -> None:
     """Delete segment directories left by a run killed after an input was stitched."""
-    root = Path(out) / SEGMENTS_DIR
-    if root.is_dir():
-        for key in set(keys) & {p.name for p in root.iterdir()}:
-            shutil.rmtree(root / key, ignore_errors=True)
+    fs, base = out_fs(out)
+    wanted = set(keys)
+    for info in fs.get_file_info(pafs.FileSelector(f"{base}/{SEGMENTS_DIR}", allow_not_found=True)):
+        if info.type == pafs.FileType.Directory and info.base_name in wanted:
+            _remove_dir(fs, info.path)

@@ -54,3 +54,10 @@ def box_from_landmarks(kps: np.ndarray, rel: BoxRelation, jitter: np.ndarray | N
     cy = c[:, 1] + (rel.dy + j[:, 1] * rel.sd_y) * s
     side = s * np.exp(rel.log_side + j[:, 2] * rel.sd_log_side)
     return np.stack([cx - side / 2, cy - side / 2, side, side], axis=1).astype(np.float32)
+
+
+def roll_degrees(kps: np.ndarray) -> np.ndarray:
+    """In-plane roll (n,) in degrees from the eye centres of points (n, 68, 2)."""
+    left, right = kps[:, 36:42].mean(axis=1), kps[:, 42:48].mean(axis=1)
+    d = right - left
+    return np.degrees(np.arctan2(d[:, 1], d[:, 0]))

@@ -1,10 +1,11 @@
-"""Expand command-line inputs (files, directories, @lists) into a sorted list of `Source`s.
+"""Expand command-line inputs (files, directories, @lists; local paths or URIs) into sorted `Source`s.
 
 Directories are walked recursively and keep only files with a known video or image extension
 (hidden files and folders are skipped); a file named explicitly is always kept, whatever its
 extension, so that a bad input is reported instead of silently dropped. `Source.path` is the
 input path as the user gave it (joined with the relative path inside a given directory); it is
-the `video` column of the output and the key of resume.
+the `video` column of the output and the key of resume. URIs (`file://`, `s3://`, ...; see
+`vidkp.storage`) are listed through their pyarrow filesystem and stay URIs in `Source.path`.
 """
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal
+
+import pyarrow.fs as pafs
+
+from vidkp.errors import InputError, OutputError
+from vidkp.storage import is_uri, join, list_files, resolve
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +39,8 @@ class Source:
 
     @property
     def location(self) -> str:
-        """Absolute path for opening the file (workers may run in another directory)."""
-        return os.path.abspath(self.path)
+        """URI, or absolute path, for opening the file (workers may run in another directory)."""
+        return self.path if is_uri(self.path) else os.path.abspath(self.path)
 
     @property
     def key(self) -> str:
@@ -47,11 +53,20 @@ def kind_of(path: str | Path) -> Kind:
     return "image" if Path(path).suffix.lower() in IMAGE_EXTS else "video"
 
 
-def _walk(root: str, exclude: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+Excluded = frozenset[tuple[str, str]]
+"""(filesystem type, path) of directories not to walk."""
+
+
+def _excluded(where: str | os.PathLike) -> tuple[str, str]:
+    fs, path = resolve(where, OutputError)  # the excluded folders are the run's outputs
+    return fs.type_name, os.path.realpath(path) if fs.type_name == "local" else path
+
+
+def _walk(root: str, exclude: Excluded = frozenset()) -> list[tuple[str, str]]:
     found = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
-                             and os.path.realpath(os.path.join(dirpath, d)) not in exclude)
+                             and ("local", os.path.realpath(os.path.join(dirpath, d))) not in exclude)
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
@@ -65,7 +80,7 @@ def _read_list(list_path: str) -> list[str]:
     base = Path(list_path).parent
     lines = Path(list_path).read_text(encoding="utf-8").splitlines()
     items = [ln.strip() for ln in lines]
-    return [it if os.path.isabs(it) else str(base / it) for it in items if it and not it.startswith("#")]
+    return [it if os.path.isabs(it) or is_uri(it) else str(base / it) for it in items if it and not it.startswith("#")]
 
 
 def expand(inputs: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathLike | None] = ()) -> list[Source]:
@@ -75,7 +90,7 @@ def expand(inputs: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathL
     kind by extension) so the run reports them as failed inputs rather than ignoring them.
     Directories in `exclude` (the run's own output and annotation folders) are not walked.
     """
-    skip = frozenset(os.path.realpath(os.fspath(e)) for e in exclude if e)
+    skip = frozenset(_excluded(e) for e in exclude if e)
     out: dict[str, Source] = {}
     queue = [os.fspath(i) for i in inputs]
     for item in queue:
@@ -89,14 +104,40 @@ def expand(inputs: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathL
     return sources
 
 
-def _add(out: dict[str, Source], item: str, skip: frozenset[str]) -> None:
-    if os.path.isdir(item):
+def _add(out: dict[str, Source], item: str, skip: Excluded) -> None:
+    if is_uri(item):
+        _add_uri(out, item, skip)
+    elif os.path.isdir(item):
         for full, rel in _walk(item, skip):
             out.setdefault(full, Source(full, kind_of(full), rel))
     else:
         if not os.path.exists(item):
             log.warning("input %s does not exist", item)
         out.setdefault(item, Source(item, kind_of(item), os.path.basename(item) or item))
+
+
+def _add_uri(out: dict[str, Source], item: str, skip: Excluded) -> None:
+    """A URI input: a file (kept even when missing, to be reported) or a directory listed recursively."""
+    fs, path = resolve(item)
+    try:
+        info = fs.get_file_info(path)
+        files = list_files(fs, path, recursive=True) if info.type == pafs.FileType.Directory else None
+    except OSError as e:
+        raise InputError(f"cannot list input {item}: {' '.join(str(e).split())}") from e
+    if files is None:
+        if info.type == pafs.FileType.NotFound:
+            log.warning("input %s does not exist", item)
+        out.setdefault(item, Source(item, kind_of(path), os.path.basename(path) or item))
+        return
+    prefix = path.rstrip("/") + "/"
+    skipped = [p.rstrip("/") + "/" for t, p in skip if t == fs.type_name]
+    for f in files:
+        rel = f.path[len(prefix):]
+        if (any(part.startswith(".") for part in rel.split("/")) or any(f.path.startswith(s) for s in skipped)
+                or Path(rel).suffix.lower() not in VIDEO_EXTS | IMAGE_EXTS):
+            continue
+        full = join(item, rel)
+        out.setdefault(full, Source(full, kind_of(rel), rel))
 
 
 def _dedupe_rel(sources: list[Source]) -> None:

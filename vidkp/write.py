@@ -1,16 +1,14 @@
 """Parquet output. The column contract lives here.
 
-OUT is a Parquet dataset directory; `pandas.read_parquet(OUT)` returns one row per
-(input, frame, face) with `COLUMNS`. Each input has one part file `part-<key>.parquet`, written
-under a temporary name `.tmp-...` and renamed into place when complete, so a part is either
-whole or absent. Files starting with `_` or `.` (the manifest, run parameters, per-input
+OUT is a Parquet dataset directory, a local path or a URI (`vidkp.storage`); `load_tracks(OUT)`
+returns one row per (input, frame, face) with `COLUMNS`. Each input has one part file
+`part-<key>.parquet`, written under a temporary name `.tmp-...` and moved into place when
+complete, so a part is either whole or absent. Files starting with `_` or `.` (the manifest, run parameters, per-input
 markers, temp files) are ignored by Parquet dataset readers.
 """
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, Iterable
@@ -19,8 +17,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from vidkp.faces import N_POINTS, Faces
+import pyarrow.fs as pafs
+
 from vidkp.errors import OutputError
+from vidkp.faces import N_POINTS, Faces
+from vidkp.storage import TMP_PREFIX, delete_quietly, list_files, read_text, resolve, temp_path, write_atomic
 
 _POINT_COLS = [f"x_{i}" for i in range(N_POINTS)] + [f"y_{i}" for i in range(N_POINTS)]
 
@@ -45,7 +46,6 @@ RUN_FILE = "_run.json"
 ATTEMPT_FILE = "_attempt"
 DONE_DIR = "_done"
 SEGMENTS_DIR = "_segments"
-TMP_PREFIX = ".tmp-"
 
 MANIFEST_SCHEMA = pa.schema(
     [
@@ -63,27 +63,9 @@ def part_name(key: str) -> str:
     return f"part-{key}.parquet"
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write `data` to `path` via a `.tmp-` file in the same directory and os.replace."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink(tmp)
-        raise
-
-
-def _unlink(path: str | Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+def out_fs(out_dir: str | Path) -> tuple[pafs.FileSystem, str]:
+    """(filesystem, path) of an output directory given as a path or URI."""
+    return resolve(out_dir, OutputError)
 
 
 def rows_table(video: str, frame: int, timestamp: float, faces: Faces) -> pa.Table:
@@ -115,9 +97,9 @@ class PartWriter:
     """
 
     def __init__(self, out_dir: str | Path, key: str, flush_rows: int = 2048) -> None:
-        self.out_dir = Path(out_dir)
-        self.final = self.out_dir / part_name(key)
-        self.tmp = self.out_dir / f"{TMP_PREFIX}{key}-{os.getpid()}.parquet"
+        self.fs, base = out_fs(out_dir)
+        self.final = f"{base.rstrip('/')}/{part_name(key)}"
+        self.tmp = temp_path(self.final)
         self.flush_rows = flush_rows
         self.rows = 0
         self._buf: list[tuple[np.ndarray, np.ndarray, Faces]] = []
@@ -127,11 +109,11 @@ class PartWriter:
 
     def __enter__(self) -> "PartWriter":
         try:
-            self._writer = pq.ParquetWriter(str(self.tmp), SCHEMA, compression="zstd")
+            self._writer = pq.ParquetWriter(self.tmp, SCHEMA, filesystem=self.fs, compression="zstd")
         except OSError as e:
             raise OutputError(f"cannot write part file {self.tmp}: {e}") from e
         except BaseException:
-            _unlink(self.tmp)
+            delete_quietly(self.fs, self.tmp)
             raise
         return self
 
@@ -167,41 +149,39 @@ class PartWriter:
                 if self._writer is not None:
                     self._writer.close()
             if exc_type is None:
-                os.replace(self.tmp, self.final)
+                self.fs.move(self.tmp, self.final)
                 return
         except BaseException:  # also Ctrl-C while flushing: never leave the temp file behind
-            _unlink(self.tmp)
+            delete_quietly(self.fs, self.tmp)
             raise
-        _unlink(self.tmp)
+        delete_quietly(self.fs, self.tmp)
 
 
-def write_manifest(out_dir: str | Path, records: Iterable[dict[str, Any]]) -> Path:
+def write_manifest(out_dir: str | Path, records: Iterable[dict[str, Any]]) -> None:
     """Write `OUT/_manifest.parquet` (one row per input) atomically."""
     recs = sorted(records, key=lambda r: r["video"])
     cols = {name: [r.get(name) for r in recs] for name in MANIFEST_SCHEMA.names}
     table = pa.table(cols, schema=MANIFEST_SCHEMA)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
-    path = Path(out_dir) / MANIFEST
-    atomic_write_bytes(path, sink.getvalue().to_pybytes())
-    return path
+    fs, base = out_fs(out_dir)
+    write_atomic(fs, f"{base}/{MANIFEST}", sink.getvalue().to_pybytes())
 
 
 def write_marker(out_dir: str | Path, key: str, record: dict[str, Any]) -> None:
     """Mark one input finished (its summary as JSON in OUT/_done/<key>.json), atomically."""
-    d = Path(out_dir) / DONE_DIR
-    d.mkdir(exist_ok=True)
-    atomic_write_bytes(d / f"{key}.json", json.dumps(record, sort_keys=True).encode())
+    fs, base = out_fs(out_dir)
+    write_atomic(fs, f"{base}/{DONE_DIR}/{key}.json", json.dumps(record, sort_keys=True).encode())
 
 
 def read_markers(out_dir: str | Path) -> dict[str, dict[str, Any]]:
     """Finished inputs of a dataset: key -> summary record."""
-    d = Path(out_dir) / DONE_DIR
+    fs, base = out_fs(out_dir)
     found: dict[str, dict[str, Any]] = {}
-    if d.is_dir():
-        for p in sorted(d.glob("*.json")):
+    for info in sorted(list_files(fs, f"{base}/{DONE_DIR}"), key=lambda i: i.path):
+        if info.base_name.endswith(".json") and not info.base_name.startswith(TMP_PREFIX):
             try:
-                found[p.stem] = json.loads(p.read_text())
+                found[info.base_name[:-5]] = json.loads(read_text(fs, info.path))
             except (OSError, ValueError):
                 continue  # half-written marker cannot exist (atomic), but be safe: redo that input
     return found
@@ -210,12 +190,14 @@ def read_markers(out_dir: str | Path) -> dict[str, dict[str, Any]]:
 def remove_temp_files(out_dir: str | Path) -> int:
     """Delete leftovers of interrupted writers (`.tmp-*`) in OUT, OUT/_done and the segment
     directories OUT/_segments/<key>/ and their _done/."""
+    fs, base = out_fs(out_dir)
+    segs = sorted(i.path for i in fs.get_file_info(pafs.FileSelector(f"{base}/{SEGMENTS_DIR}", allow_not_found=True))
+                  if i.type == pafs.FileType.Directory)
     n = 0
-    segs = sorted(Path(out_dir).glob(f"{SEGMENTS_DIR}/*/"))
-    for d in (Path(out_dir), Path(out_dir) / DONE_DIR, *segs, *(s / DONE_DIR for s in segs)):
-        if d.is_dir():
-            for p in d.glob(f"{TMP_PREFIX}*"):
-                _unlink(p)
+    for d in (base, f"{base}/{DONE_DIR}", *segs, *(f"{s}/{DONE_DIR}" for s in segs)):
+        for info in list_files(fs, d):
+            if info.base_name.startswith(TMP_PREFIX):
+                delete_quietly(fs, info.path)
                 n += 1
     return n
 
@@ -223,12 +205,14 @@ def remove_temp_files(out_dir: str | Path) -> int:
 def start_attempt(out_dir: str | Path) -> str:
     """Record a new driver attempt id in OUT/_attempt; workers of older attempts stop committing."""
     token = uuid.uuid4().hex
-    atomic_write_bytes(Path(out_dir) / ATTEMPT_FILE, token.encode())
+    fs, base = out_fs(out_dir)
+    write_atomic(fs, f"{base}/{ATTEMPT_FILE}", token.encode())
     return token
 
 
 def current_attempt(out_dir: str | Path) -> str | None:
+    fs, base = out_fs(out_dir)
     try:
-        return (Path(out_dir) / ATTEMPT_FILE).read_text().strip()
+        return read_text(fs, f"{base}/{ATTEMPT_FILE}").strip()
     except OSError:
         return None

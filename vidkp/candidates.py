@@ -1,0 +1,92 @@
+"""Find the faces of one image: detect -> landmarks -> refine -> face score -> shift test -> merge.
+
+Shared by `FaceLandmarker.detect` (stills, the public API) and `FaceFollower` (each detector
+pass in a video), so a still and a video frame are searched by the same code. Detector false
+alarms are rejected twice: by the landmark model's face score, and by a shift test (a real
+face's points stay where they are when its crop is moved by `SHIFT` of its side; points the
+model imagines on a non-face move with the crop). Several boxes on one face (one per cascade,
+or neighbouring windows) are merged, keeping the best-scoring one.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Protocol
+
+import numpy as np
+
+from vidkp.faces import Faces
+from vidkp.shape import roll_degrees
+from vidkp.track import iou_matrix
+
+
+class PointModel(Protocol):
+    """What the finder needs from a landmark model (`vidkp.landmarks.LandmarkModel`)."""
+
+    def predict(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def box_from_landmarks(self, kps: np.ndarray) -> np.ndarray: ...
+
+
+def same_face(a: np.ndarray, b: np.ndarray, merge_iou: float = 0.3) -> np.ndarray:
+    """(len(a), len(b)) mask of box pairs on one face: IoU above `merge_iou`, or centres closer
+    than a quarter of the summed sides."""
+    ca, cb = a[:, None, :2] + a[:, None, 2:] / 2, b[None, :, :2] + b[None, :, 2:] / 2
+    near = np.linalg.norm(ca - cb, axis=2) < 0.25 * (a[:, None, 2] + b[None, :, 2])
+    return near | (iou_matrix(a, b) > merge_iou)
+
+
+def predict_from_points(model: PointModel, image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Re-predict faces from their points (n, 68, 2): Haar-like box and eye-line roll, as a tracker crops."""
+    return model.predict(image, model.box_from_landmarks(kps), roll_degrees(kps))
+
+
+SHIFT = (0.15, 0.10)
+"""Crop shift (right, down; in crop-box sides) of the shift test."""
+
+
+def shift_error(model: PointModel, image: np.ndarray, box: np.ndarray, angles: np.ndarray, kps: np.ndarray
+                ) -> np.ndarray:
+    """Mean point movement (n,), in outer-eye-corner distances of `kps`, when the crop boxes
+    (n, 4) that gave `kps` are shifted by `SHIFT`."""
+    moved = box.copy()
+    moved[:, 0] += SHIFT[0] * box[:, 2]
+    moved[:, 1] += SHIFT[1] * box[:, 3]
+    again, _ = model.predict(image, moved, angles)
+    iod = np.linalg.norm(kps[:, 36] - kps[:, 45], axis=1)
+    return np.linalg.norm(again - kps, axis=2).mean(axis=1) / np.maximum(iod, 1e-6)
+
+
+def find_faces(model: PointModel, detector: Callable[[np.ndarray], Faces], image: np.ndarray,
+               min_score: float, max_shift_error: float | None = 0.08, merge_iou: float = 0.3
+               ) -> tuple[Faces, dict[str, float]]:
+    """Faces of `image` whose model face score is at least `min_score` and whose points move
+    at most `max_shift_error` in the shift test (None: no test), duplicates merged (the best
+    score stays), left to right; boxes are Haar-like boxes framing the points. Each detector box
+    is predicted twice: from the box, then from a box framing its own points (as a tracker
+    crops). Also returns the seconds spent in the detector ("detect") and the model ("landmarks")."""
+    t0 = time.perf_counter()
+    det = detector(image)
+    t1 = time.perf_counter()
+    times = {"detect": t1 - t0, "landmarks": 0.0}
+    if not len(det):
+        return Faces.empty(), times
+    first, _ = model.predict(image, det.boxes)
+    crop_boxes, angles = model.box_from_landmarks(first), roll_degrees(first)
+    kps, scores = model.predict(image, crop_boxes, angles)
+    ok = np.isfinite(kps).all(axis=(1, 2)) & (scores >= min_score)
+    kps, scores = kps[ok], scores[ok]
+    if len(kps) and max_shift_error is not None:
+        steady = shift_error(model, image, crop_boxes[ok], angles[ok], kps) <= max_shift_error
+        kps, scores = kps[steady], scores[steady]
+    times["landmarks"] = time.perf_counter() - t1
+    if not len(kps):
+        return Faces.empty(), times
+    boxes = model.box_from_landmarks(kps)
+    same = same_face(boxes, boxes, merge_iou)
+    keep: list[int] = []
+    for i in np.argsort(-scores, kind="stable"):
+        if not any(same[i, j] for j in keep):
+            keep.append(int(i))
+    keep.sort(key=lambda i: (boxes[i, 0], boxes[i, 1]))
+    return Faces(boxes[keep], scores[keep].astype(np.float32), kps[keep].astype(np.float32)), times

@@ -27,7 +27,7 @@ def test_help_explains_every_option():
     assert res.exit_code == 0
     text = _plain(res.output)
     for opt in ("--out", "--annotate", "--address", "--workers", "--every", "--max-frames", "--min-face",
-                "--overwrite", "--weights"):
+                "--overwrite", "--weights", "--segment-seconds", "--overlap-seconds"):
         assert opt in text, opt
 
 

@@ -110,6 +110,13 @@ def run_cmd(
     smooth: bool = typer.Option(_D.smooth, "--smooth/--no-smooth",
                                 help="One-Euro filter the points over time; --no-smooth writes the raw "
                                      "per-frame predictions."),
+    segment_seconds: float = typer.Option(_D.segment_seconds, "--segment-seconds", min=0, metavar="S",
+                                          help="Split videos longer than S seconds into equal segments processed "
+                                               "in parallel; face ids continue across segments (0 = never split; "
+                                               "not with --annotate)."),
+    overlap_seconds: float = typer.Option(_D.overlap_seconds, "--overlap-seconds", min=0, metavar="S",
+                                          help="Each segment after the first warms its tracker up on S seconds "
+                                               "before its own frames."),
     min_face: int = typer.Option(_D.min_face, "--min-face", min=1, metavar="PX",
                                  help="Smallest face side to detect, in original-frame pixels."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Delete an existing vidkp output at --out and "
@@ -136,7 +143,8 @@ def run_cmd(
         with RichProgress(enabled=not quiet) as prog:
             summary = run(inputs, out, progress=prog, annotate=annotate, address=address, workers=workers,
                           every=every, detect_every=detect_every, smooth=smooth, max_frames=max_frames,
-                          min_face=min_face, overwrite=overwrite,
+                          min_face=min_face, overwrite=overwrite, segment_seconds=segment_seconds,
+                          overlap_seconds=overlap_seconds,
                           weights=weights)
     except VidkpError as e:
         err_console.print(f"error: {e}", highlight=False, markup=False)

@@ -55,6 +55,12 @@ class RunConfig:
     """Run the face detector at least every N processed frames (faces are tracked in between)."""
     smooth: bool = True
     """One-Euro filter the points over time (False: raw per-frame predictions)."""
+    segment_seconds: float = 300.0
+    """Videos longer than this are split into equal segments of at most this length, processed in
+    parallel and stitched back (face ids continue across boundaries); 0 = never split. Videos are
+    not split when annotating."""
+    overlap_seconds: float = 2.0
+    """Each segment after the first starts its tracker this long before its own first frame."""
 
     def __post_init__(self) -> None:
         checks = [
@@ -67,6 +73,8 @@ class RunConfig:
             (self.images_per_task >= 1, "images_per_task", ">= 1", self.images_per_task),
             (self.in_flight_per_worker >= 1, "in_flight_per_worker", ">= 1", self.in_flight_per_worker),
             (self.detect_every >= 1, "detect_every", ">= 1", self.detect_every),
+            (self.segment_seconds >= 0, "segment_seconds", ">= 0", self.segment_seconds),
+            (self.overlap_seconds >= 0, "overlap_seconds", ">= 0", self.overlap_seconds),
         ]
         for ok, name, expected, got in checks:
             if not ok:
@@ -95,6 +103,8 @@ class RunConfig:
             "image_max_side": self.image_max_side,
             "detect_every": self.detect_every,
             "smooth": self.smooth,
+            "segment_seconds": self.segment_seconds,
+            "overlap_seconds": self.overlap_seconds,
             "annotate": (self.annotate if is_uri(self.annotate) else str(Path(self.annotate).resolve()))
             if self.annotate else None,
         }

@@ -122,20 +122,23 @@ class VideoReader:
         self._cap.release()
 
     def frames(self, every: int = 1, max_frames: int | None = None,
-               keep_all: bool = False) -> Iterator[tuple[Frame, bool]]:
-        """Yield `(frame, selected)` in decode order; `selected` marks every `every`-th frame.
+               keep_all: bool = False, start: int = 0) -> Iterator[tuple[Frame, bool]]:
+        """Yield `(frame, selected)` in decode order from frame `start` (exact, see `_grab_at`);
+        `selected` marks every `every`-th frame of the whole video (index % every == 0).
 
         Frames that are not selected are only grabbed, not converted to images (their `image`
-        is empty), unless `keep_all` (annotation needs every picture). Stops after
-        `max_frames`. Raises InputError when no frame at all can be decoded.
+        is empty), unless `keep_all` (annotation needs every picture). Stops before frame index
+        `max_frames`. Raises InputError when no frame at all can be decoded from frame 0 (a
+        later `start` past the real end of a truncated video yields nothing).
         """
-        cap, fps = self._cap, self.info.fps
-        index, last_ts = 0, -1.0
+        fps = self.info.fps
+        index, last_ts = start, -1.0
         empty = np.zeros((0, 0, 3), np.uint8)
         while max_frames is None or index < max_frames:
             selected = index % every == 0
-            if not cap.grab():
+            if not (self._grab_at(start) if index == start > 0 else self._cap.grab()):
                 break
+            cap = self._cap
             ms = cap.get(cv2.CAP_PROP_POS_MSEC)
             ts = ms / 1000.0 if ms is not None and np.isfinite(ms) and ms >= 0 else -1.0
             if ts < 0 or (index > 0 and ts <= last_ts):
@@ -152,12 +155,30 @@ class VideoReader:
         if index == 0:
             raise InputError(f"no decodable frames in {self.path} (truncated or corrupt video?)")
 
+    def _grab_at(self, start: int) -> bool:
+        """Grab frame `start` exactly. OpenCV seeks by frame number (a keyframe seek, then decoding
+        on, counted by container time); the seek is kept when the frame it lands on has the
+        container time start/fps. Otherwise (variable frame rate, no usable time, seek refused)
+        the video is reopened and decoded from frame 0 up to `start`: slower, never wrong."""
+        cap, fps = self._cap, self.info.fps
+        if cap.set(cv2.CAP_PROP_POS_FRAMES, start) and cap.grab():
+            ms = cap.get(cv2.CAP_PROP_POS_MSEC)
+            if ms is not None and abs(ms / 1000.0 - start / fps) <= 0.25 / fps:
+                return True
+        log.info("seeking %s to frame %d by number is not exact here; decoding up to it", self.path, start)
+        cap.release()
+        self._cap = cap = open_video(self.path)
+        for _ in range(start):
+            if not cap.grab():
+                return False
+        return cap.grab()
+
 
 def iter_frames(path: str | os.PathLike, every: int = 1, max_frames: int | None = None,
-                keep_all: bool = False) -> Iterator[tuple[Frame, bool]]:
+                keep_all: bool = False, start: int = 0) -> Iterator[tuple[Frame, bool]]:
     """`VideoReader(path).frames(...)` as one generator that closes the video when done."""
     with VideoReader(path) as reader:
-        yield from reader.frames(every, max_frames, keep_all)
+        yield from reader.frames(every, max_frames, keep_all, start)
 
 
 def _to_bgr8(img: np.ndarray) -> np.ndarray:

@@ -2,9 +2,11 @@
 
 `run()` is the Python API behind `vidkp run`. Each worker (a Ray actor with one CPU, or the
 calling process when `workers=0`) holds one loaded `Pipeline`; the driver only sends input
-paths and receives small `InputSummary` records, never frames. Videos are one task each;
-stills go in batches of `images_per_task`. Each input writes its own part file and completion
-marker atomically, so an interrupted run can be resumed by running the same command again.
+paths and receives small `InputSummary` records, never frames. Videos are one task each, a
+video longer than `segment_seconds` one task per segment (`vidkp.segments`: the driver stitches
+them); stills go in batches of `images_per_task`. Each input (and segment) writes its own part
+file and completion marker atomically, so an interrupted run can be resumed by running the same
+command again.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from vidkp.decode import quiet_opencv
 from vidkp.errors import ModelError, OutputError
 from vidkp.landmarks import default_weights_path, read_metadata
 from vidkp.pipeline import InputSummary, Pipeline, file_sha256
+from vidkp.segments import Segment, SplitVideos, remove_finished
 from vidkp.sources import Source, expand
 from vidkp.storage import (TMP_PREFIX, delete_quietly, is_uri, join, list_files, local_path, read_text, resolve,
                            write_atomic)
@@ -30,6 +33,9 @@ from vidkp.write import (DONE_DIR, MANIFEST, RUN_FILE, current_attempt, out_fs, 
                          remove_temp_files, start_attempt, write_manifest)
 
 log = logging.getLogger(__name__)
+
+Work = tuple[Source, Segment | None]
+"""One unit of work: an input, or one segment of a split video."""
 
 
 class ProgressSink(Protocol):
@@ -135,24 +141,27 @@ def prepare_output(out: str, params: dict[str, Any], overwrite: bool) -> dict[st
     return {k: m for k, m in markers.items() if m.get("status") != "ok" or part_name(k) in names}
 
 
-def _work_items(todo: Sequence[Source], images_per_task: int) -> list[list[Source]]:
-    """Videos one per task, stills in batches; biggest work first (better load balance)."""
-    def size(s: Source) -> int:
-        local = local_path(s.location)
-        try:
-            return os.path.getsize(local) if local is not None else 0  # remote: no request per input
+def _work_items(todo: Sequence[Source], split: SplitVideos, images_per_task: int) -> list[list[Work]]:
+    """Videos one per task (split ones one per segment left), stills in batches; biggest work
+    first (better load balance)."""
+    def size(w: Work) -> float:
+        local = local_path(w[0].location)
+        try:  # remote: no request per input
+            return os.path.getsize(local) / (w[1].count if w[1] else 1) if local is not None else 0
         except OSError:
             return 0
 
-    videos = sorted((s for s in todo if s.kind == "video"), key=lambda s: (-size(s), s.path))
-    images = [s for s in todo if s.kind == "image"]
+    videos: list[Work] = [(s, None) for s in todo if s.kind == "video" and not split.is_split(s)]
+    videos = sorted(videos + list(split.work()),
+                    key=lambda w: (-size(w), w[0].path, w[1].index if w[1] else 0))
+    images: list[Work] = [(s, None) for s in todo if s.kind == "image"]
     items = [[v] for v in videos]
     items += [images[i:i + images_per_task] for i in range(0, len(images), images_per_task)]
     return items
 
 
 # --------------------------------------------------------------------------- execution
-def _serial(items: list[list[Source]], config: RunConfig, params: dict[str, Any], out: str,
+def _serial(items: list[list[Work]], config: RunConfig, params: dict[str, Any], out: str,
             on_done: Callable[[dict[str, Any]], None], on_frames: Callable[[int], None]) -> None:
     import cv2
     import torch
@@ -164,8 +173,8 @@ def _serial(items: list[list[Source]], config: RunConfig, params: dict[str, Any]
     try:
         pipe = Pipeline(config, params, current_attempt(out))
         for item in items:
-            for src in item:
-                on_done(pipe.process(src, out, on_frames).record())
+            for src, seg in item:
+                on_done(pipe.process(src, out, on_frames, seg).record())
     finally:
         torch.set_num_threads(saved[0])
         cv2.setNumThreads(saved[1])
@@ -246,9 +255,9 @@ def _actor_class():
                 self.pipe = Pipeline(RunConfig(**json.loads(config_json)), params, attempt)
                 self.counter = counter
 
-            def process(self, sources: list[Source], out: str) -> list[dict[str, Any]]:
+            def process(self, work: list[Work], out: str) -> list[dict[str, Any]]:
                 on_frames = (lambda n: self.counter.add.remote(n)) if self.counter is not None else None
-                return [self.pipe.process(s, out, on_frames).record() for s in sources]
+                return [self.pipe.process(s, out, on_frames, seg).record() for s, seg in work]
 
         @ray.remote(num_cpus=0)
         class FrameCounter:
@@ -267,7 +276,7 @@ def _actor_class():
     return _ACTOR_CLS
 
 
-def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], out: str,
+def _ray(items: list[list[Work]], config: RunConfig, params: dict[str, Any], out: str,
          on_done: Callable[[dict[str, Any]], None], on_frames: Callable[[int], None]) -> None:
     import ray
     from ray.exceptions import RayActorError, RayError
@@ -300,7 +309,7 @@ def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], o
 
         queue = list(reversed(items))
         attempts: dict[int, int] = {}
-        pending: dict[Any, tuple[int, Any, list[Source]]] = {}
+        pending: dict[Any, tuple[int, Any, list[Work]]] = {}
         load = [0] * n_workers
 
         def submit(slot: int) -> None:
@@ -340,7 +349,7 @@ def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], o
                         ray.kill(actors[slot], no_restart=True)
                         replace_actor(slot)
                     msg = f"worker failed: {' '.join(str(e).split())[:300]}"
-                    log.warning("%s (inputs %s)", msg, [s.path for s in item])
+                    log.warning("%s (inputs %s)", msg, [s.path for s, _ in item])
                     attempts[id(item)] = attempts.get(id(item), 0) + 1
                     if attempts[id(item)] < 2:  # one retry, then record the failure (no marker)
                         queue.append(item)
@@ -358,12 +367,13 @@ def _ray(items: list[list[Source]], config: RunConfig, params: dict[str, Any], o
             restore_ray_flags()
 
 
-def _report_unfinished(item: list[Source], msg: str, params: dict[str, Any],
+def _report_unfinished(item: list[Work], msg: str, params: dict[str, Any],
                        on_done: Callable[[dict[str, Any]], None]) -> None:
-    """Record inputs that no worker finished as failed, without a marker (a rerun retries them)."""
-    for s in item:
+    """Record inputs (segments) that no worker finished as failed, without a marker (a rerun retries them)."""
+    for s, seg in item:
         on_done(InputSummary(video=s.path, kind=s.kind, status="failed", error=msg,
-                             params=json.dumps(params, sort_keys=True), marked=False).record())
+                             params=json.dumps(params, sort_keys=True), marked=False,
+                             segment=seg.index if seg else None).record())
 
 
 def _poll_frames(counter: Any, seen: int, on_frames: Callable[[int], None]) -> int:
@@ -405,8 +415,10 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
         if not is_uri(config.annotate):
             config = replace(config, annotate=os.path.abspath(config.annotate))
         _remove_stale_annotations(config.annotate)
+    remove_finished(out, done)
     todo = [s for s in sources if s.key not in done]
     skipped = len(sources) - len(todo)
+    split = SplitVideos(out, todo, config)
     if progress is not None:
         progress.start(len(sources), skipped, _frames_estimate(todo, config.max_frames))
     # the driver keeps totals, not records: finished inputs are in their markers (memory per input
@@ -416,6 +428,10 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
     unfinished: dict[str, dict[str, Any]] = {}
 
     def on_done(rec: dict[str, Any]) -> None:
+        if rec.get("segment") is not None:  # one segment of a split video: the input may be complete now
+            rec = split.report(rec)
+            if rec is None:
+                return
         tally["processed"] += 1
         for k in ("frames", "face_rows", "processed_frames"):
             tally[k] += int(rec.get(k) or 0)
@@ -430,7 +446,9 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
         if progress is not None:
             progress.frames(n)
 
-    items = _work_items(todo, config.images_per_task)
+    for rec in split.ready():
+        on_done(rec)
+    items = _work_items(todo, split, config.images_per_task)
     try:
         if items and config.workers == 0:
             _serial(items, config, params, out, on_done, on_frames)

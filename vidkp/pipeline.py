@@ -24,10 +24,11 @@ from vidkp.detect import still_detector
 from vidkp.errors import InputError, OutputError, VidkpError
 from vidkp.faces import Faces
 from vidkp.landmarks import FaceLandmarker
+from vidkp.segments import SEGMENTS_DIR, Segment, segment_dir
 from vidkp.sources import Source
 from vidkp.storage import join, local_file
 from vidkp.follow import FaceFollower, FollowConfig
-from vidkp.write import PartWriter, current_attempt, part_name, write_marker
+from vidkp.write import PartWriter, current_attempt, out_fs, part_name, write_marker
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,10 @@ class InputSummary:
     annotated: str = ""
     timings_ms: str = ""
     processed_frames: int = 0
+    segments: int = 1
+    """How many segments the input was processed in (1: not split)."""
+    segment: int | None = None
+    """For the record of one segment of a split video: its index (the driver stitches them)."""
     marked: bool = True
     """False when the input is not finished (output trouble, worker lost): a rerun retries it."""
 
@@ -143,13 +148,18 @@ class Pipeline:
         total = time.perf_counter() - t0
         return result.faces, {**result.times, "track": total - sum(result.times.values())}
 
-    def process(self, source: Source, out_dir: str | Path,
-                on_frames: Callable[[int], None] | None = None) -> InputSummary:
-        """Process one input into its part file and completion marker; never raises for bad input."""
+    def process(self, source: Source, out_dir: str | Path, on_frames: Callable[[int], None] | None = None,
+                segment: Segment | None = None) -> InputSummary:
+        """Process one input (or one `segment` of a video) into its part file and completion
+        marker; never raises for bad input."""
         t_start, cpu_start = time.perf_counter(), time.process_time()
+        part_dir, key = (segment_dir(out_dir, source.key), segment.key) if segment else (out_dir, source.key)
         summary = InputSummary(video=source.path, kind=source.kind, worker=self.worker,
                                vidkp_version=self.vidkp_version, model_version=self.model_version,
-                               params=self.params_json, part=part_name(source.key))
+                               params=self.params_json, part=part_name(key),
+                               segment=segment.index if segment else None)
+        if segment:
+            summary.part = f"{SEGMENTS_DIR}/{source.key}/{summary.part}"
         times = dict.fromkeys(STAGES, 0.0)
         try:
             if source.kind == "image":
@@ -157,7 +167,10 @@ class Pipeline:
                 if on_frames is not None:
                     on_frames(1)
             else:
-                self._video(source, out_dir, summary, times, on_frames)
+                if segment:  # OUT/_segments/<key>/ (OUT itself exists)
+                    fs, path = out_fs(part_dir)
+                    fs.create_dir(path, recursive=True)
+                self._video(source, part_dir, key, summary, times, on_frames, segment)
         except Exception as e:  # noqa: BLE001 - a bad input must never stop the batch
             log.debug("input %s failed", source.path, exc_info=True)
             summary.status, summary.error = "failed", one_line(e)
@@ -166,7 +179,7 @@ class Pipeline:
                 summary.marked, summary.part = False, ""
             else:
                 try:  # an empty part keeps the dataset's schema even when every input failed
-                    with PartWriter(out_dir, source.key):
+                    with PartWriter(part_dir, key):
                         pass
                 except OSError:
                     summary.part = ""
@@ -182,7 +195,7 @@ class Pipeline:
         if not summary.marked:
             return summary
         try:
-            write_marker(out_dir, source.key, summary.record())
+            write_marker(part_dir, key, summary.record())
         except OSError as e:
             summary.status, summary.error = "failed", f"cannot write completion marker: {e}"
             summary.marked = False
@@ -212,28 +225,35 @@ class Pipeline:
         summary.face_rows = part.rows
         times["write"] += time.perf_counter() - t0
 
-    def _video(self, source: Source, out_dir, summary: InputSummary, times: dict[str, float],
-               on_frames: Callable[[int], None] | None) -> None:
+    def _video(self, source: Source, part_dir: str | Path, key: str, summary: InputSummary, times: dict[str, float],
+               on_frames: Callable[[int], None] | None, segment: Segment | None) -> None:
+        """Rows of a video, or of one segment: decoded from its warm-up start, rows for every
+        selected frame (the stitcher drops the warm-up ones), frames counted from its own start."""
         cfg = self.config
-        self.video_follower.reset()
+        self.video_follower.reset(segment.warm // cfg.every if segment else 0)
         ann_path = annotation_path(cfg.annotate, source) if cfg.annotate else None
-        last, reported = Faces.empty(), 0
+        last, reported, reached = Faces.empty(), 0, 0
+        own_start = segment.start if segment else 0
+        stops = [n for n in (cfg.max_frames, segment.end if segment else None) if n is not None]
         with contextlib.ExitStack() as stack:
             t0 = time.perf_counter()
             reader = stack.enter_context(VideoReader(stack.enter_context(local_file(source.location))))
             summary.fps = reader.info.fps
-            part = stack.enter_context(PartWriter(out_dir, source.key))
+            part = stack.enter_context(PartWriter(part_dir, key))
             sink = stack.enter_context(AnnotatedVideo(ann_path, reader.info.fps)) if ann_path else None
-            for frame, selected in reader.frames(cfg.every, cfg.max_frames, keep_all=sink is not None):
+            frames = reader.frames(cfg.every, min(stops, default=None), keep_all=sink is not None,
+                                   start=segment.warm if segment else 0)
+            for frame, selected in frames:
                 times["decode"] += time.perf_counter() - t0
-                if summary.frames == 0 and frame.image.size:
+                if summary.height == 0 and frame.image.size:
                     summary.height, summary.width = frame.image.shape[:2]
-                summary.frames += 1
+                reached, own = frame.index + 1, int(frame.index >= own_start)
+                summary.frames += own
                 if selected:
                     last, st = self.faces(self.video_follower, frame.image, frame.timestamp)
                     for k, v in st.items():
                         times[k] += v
-                    summary.processed_frames += 1
+                    summary.processed_frames += own
                     t1 = time.perf_counter()
                     part.add(source.path, frame.index, frame.timestamp, last)
                     times["write"] += time.perf_counter() - t1
@@ -253,5 +273,6 @@ class Pipeline:
         summary.annotated = ann_path or ""
         summary.duration = round(summary.frames / summary.fps, 4) if summary.fps else 0.0
         announced = reader.info.frames
-        if announced > summary.frames and (cfg.max_frames is None or summary.frames < cfg.max_frames):
-            summary.error = f"warning: decoded {summary.frames} of {announced} frames the container announces (truncated?)"
+        expected = min([announced, *stops])
+        if expected > reached:
+            summary.error = f"warning: decoded {reached} of {announced} frames the container announces (truncated?)"

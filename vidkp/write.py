@@ -45,6 +45,7 @@ MANIFEST = "_manifest.parquet"
 RUN_FILE = "_run.json"
 ATTEMPT_FILE = "_attempt"
 DONE_DIR = "_done"
+SEGMENTS_DIR = "_segments"
 
 MANIFEST_SCHEMA = pa.schema(
     [
@@ -53,6 +54,7 @@ MANIFEST_SCHEMA = pa.schema(
         ("duration", pa.float64()), ("face_rows", pa.int64()), ("seconds", pa.float64()),
         ("worker", pa.string()), ("vidkp_version", pa.string()), ("model_version", pa.string()),
         ("params", pa.string()), ("part", pa.string()), ("annotated", pa.string()), ("timings_ms", pa.string()),
+        ("segments", pa.int64()),
     ]
 )
 
@@ -186,10 +188,13 @@ def read_markers(out_dir: str | Path) -> dict[str, dict[str, Any]]:
 
 
 def remove_temp_files(out_dir: str | Path) -> int:
-    """Delete leftovers of interrupted writers (`.tmp-*`) in OUT and OUT/_done."""
+    """Delete leftovers of interrupted writers (`.tmp-*`) in OUT, OUT/_done and the segment
+    directories OUT/_segments/<key>/ and their _done/."""
     fs, base = out_fs(out_dir)
+    segs = sorted(i.path for i in fs.get_file_info(pafs.FileSelector(f"{base}/{SEGMENTS_DIR}", allow_not_found=True))
+                  if i.type == pafs.FileType.Directory)
     n = 0
-    for d in (base, f"{base}/{DONE_DIR}"):
+    for d in (base, f"{base}/{DONE_DIR}", *segs, *(f"{s}/{DONE_DIR}" for s in segs)):
         for info in list_files(fs, d):
             if info.base_name.startswith(TMP_PREFIX):
                 delete_quietly(fs, info.path)

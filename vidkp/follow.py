@@ -71,6 +71,11 @@ class FollowConfig:
     beta: float = 30.0
 
 
+REVIVE_DISTANCE = 0.75
+"""A detection whose centre is within this many box sides of where a lost face should be is
+that face (the nearest one, if several)."""
+
+
 @dataclass
 class _Track:
     id: int
@@ -158,15 +163,15 @@ class FaceFollower:
         if not len(found):
             return
         same = self._hits(found.boxes, [t.raw for t in self._tracks])
-        gone = self._hits(found.boxes, [t.expected(self._index - 1) for t in self._gone])
+        gone = self._distances(found.boxes, [t.expected(self._index - 1) for t in self._gone])
         revived: set[int] = set()
         for k, s, hits, back in zip(found.keypoints, found.scores, same, gone):
-            back[list(revived)] = False
+            back[list(revived)] = np.inf
             if hits.any():  # re-seed: the detection's points, the track's motion
                 tr = self._tracks[int(np.argmax(hits))]
                 tr.raw, tr.score = k, float(s)
-            elif back.any() and s >= self.cfg.accept_score:
-                j = int(np.argmax(back))
+            elif len(back) and back.min() < REVIVE_DISTANCE and s >= self.cfg.accept_score:
+                j = int(np.argmin(back))
                 revived.add(j)
                 self._gone[j].update(k, s, self._index - 1, self.cfg.motion)
                 self._tracks.append(self._gone[j])
@@ -181,6 +186,15 @@ class FaceFollower:
         if not points:
             return np.zeros((len(boxes), 0), bool)
         return self._same_face(boxes, self.model.box_from_landmarks(np.stack(points)))
+
+    def _distances(self, boxes: np.ndarray, points: list[np.ndarray]) -> np.ndarray:
+        """(len(boxes), len(points)) centre distances, in mean box sides, from each box to the
+        Haar-like box of each set of points."""
+        if not points:
+            return np.zeros((len(boxes), 0))
+        other = self.model.box_from_landmarks(np.stack(points))
+        ca, cb = boxes[:, None, :2] + boxes[:, None, 2:] / 2, other[None, :, :2] + other[None, :, 2:] / 2
+        return np.linalg.norm(ca - cb, axis=2) / (0.5 * (boxes[:, None, 2] + other[None, :, 2]))
 
     def _still(self, image: np.ndarray) -> bool:
         """True when the scene outside the tracked faces has not changed (`still_change`) since

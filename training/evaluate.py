@@ -51,21 +51,24 @@ def predict(model: LandmarkModel, data: Samples, boxes: np.ndarray) -> np.ndarra
     return out
 
 
-def evaluate(weights: list[str | Path], data_dir: str | Path, sets: list[str], speed: bool = True) -> list[dict]:
-    """One row (dict) per model x set x setting."""
+def evaluate(weights: list[str | Path], data_dir: str | Path, sets: list[str], speed: bool = True,
+             face_tests: bool = True) -> list[dict]:
+    """One row (dict) per model x set x setting; `face_tests=False` keeps every detector box
+    (no face score or shift test), e.g. for a baseline that has no face score."""
     splits = make_splits(data_dir)
     rows = []
     for name in sets:
         data = splits[name].load_images()
         for w in weights:
-            landmarker = FaceLandmarker(w)
+            landmarker = FaceLandmarker(w) if face_tests else FaceLandmarker(w, accept_score=0.0, max_shift_error=None)
             model = landmarker.model
             base = {"model": model.arch, "weights": Path(w).name, "set": name}
             gt_boxes = box_from_landmarks(data.keypoints, model_relation(w))
             rows.append({**base, "setting": "landmarks (GT-derived box)",
                          **summarize(predict(model, data, gt_boxes), data.keypoints)})
             pts, found = end_to_end(landmarker, data)
-            rows.append({**base, "setting": "end-to-end (FaceLandmarker.detect)",
+            setting = "end-to-end (FaceLandmarker.detect)" + ("" if face_tests else ", no face tests")
+            rows.append({**base, "setting": setting,
                          **summarize(pts, data.keypoints, found)})
     if speed:
         img = splits["holdout"].image(0)
@@ -106,10 +109,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--weights", action="append", help="safetensors weights (repeatable; default: shipped default)")
     ap.add_argument("--sets", default="holdout,test", help="comma list of: holdout, test, val")
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--no-face-tests", action="store_true",
+                    help="end to end: keep every detector box (no face score, no shift test)")
     ap.add_argument("--json", help="write the rows as JSON here")
     a = ap.parse_args(argv)
     weights = a.weights or [str(default_weights_path())]
-    rows = evaluate(weights, a.data, a.sets.split(","), speed=not a.no_speed)
+    rows = evaluate(weights, a.data, a.sets.split(","), speed=not a.no_speed, face_tests=not a.no_face_tests)
     print(table(rows))
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=1))

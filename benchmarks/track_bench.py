@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from benchmarks.gtvideo import KINDS, MOVING, load_holdout_faces, make_clip
-from vidkp.detect import HaarDetector, still_detector
+from vidkp.detect import HaarDetector, video_detector
 from vidkp.follow import FaceFollower
 from vidkp.landmarks import LandmarkModel
 from vidkp.track import Tracker
@@ -46,7 +46,7 @@ def frames(path: Path) -> Iterator[tuple[np.ndarray, float]]:
 
 
 def vidkp_tracking(model: LandmarkModel) -> Method:
-    follower = FaceFollower(model, still_detector())
+    follower = FaceFollower(model, video_detector())
 
     def step(image: np.ndarray, t: float) -> Output:
         r = follower.step(image, t)

@@ -142,12 +142,12 @@ def test_real_clip_singer_followed_under_one_id_and_no_id_crosses_a_cut(shared_d
     import cv2
     import torch
 
-    from vidkp.detect import still_detector
+    from vidkp.detect import video_detector
     from vidkp.landmarks import LandmarkModel
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # one core, as a vidkp worker runs
-    follower = FaceFollower(LandmarkModel(weights), still_detector(max_side=640))  # as vidkp run
+    follower = FaceFollower(LandmarkModel(weights), video_detector())  # as vidkp run
     cap = cv2.VideoCapture(str(shared_data / "videos" / "short_hamilton_clip.mp4"))
     ids: list[list[int]] = []
     while True:

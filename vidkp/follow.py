@@ -55,9 +55,6 @@ class FollowConfig:
     of 4x4 pixels of the 64x36 gray thumbnail changed by more than this (mean absolute, 0-255)
     since the previous periodic frame (a new face cannot appear without changing the picture).
     None: never skip."""
-    alternate_cascades: bool = True
-    """With a multi-cascade detector, run one cascade per periodic pass, in turn
-    (`HaarDetector.one`); the first frame and the frame after a cut get all of them."""
     detect_max_every: int = 90
     """Even in a still scene, run the detector on every Nth frame (counted from the video's start)."""
     motion: bool = False
@@ -147,16 +144,12 @@ class FaceFollower:
     def _same_face(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return same_face(a, b, self.cfg.merge_iou)
 
-    def _detect(self, image: np.ndarray, pass_no: int | None) -> None:
-        """Run the detector (`find_faces`; pass `pass_no` picks the cascade when they alternate,
-        None runs them all):
+    def _detect(self, image: np.ndarray) -> None:
+        """Run the detector (`find_faces`):
         a face on a tracked face re-seeds that track (undoing drift); one where a recently lost
         face should be gives that face its id back; one on no face starts a track; both only if
         its face score reaches `accept_score`."""
-        one = getattr(self.detector, "one", None)
-        alternate = self.cfg.alternate_cascades and one is not None and pass_no is not None
-        detector = one(pass_no) if alternate else self.detector
-        found, times = find_faces(self.model, detector, image, self.cfg.keep_score,
+        found, times = find_faces(self.model, self.detector, image, self.cfg.keep_score,
                                   self.cfg.max_shift_error, self.cfg.merge_iou)
         for k, v in times.items():
             self._times[k] += v
@@ -256,11 +249,11 @@ class FaceFollower:
         if self._index % period == 0:
             self._ref_thumb = self.cuts.thumb
         self._index += 1
-        first, self._fresh = cut or self._fresh, False  # a new shot: search with every cascade
+        first, self._fresh = cut or self._fresh, False
         detect = first or self._lost or periodic
         if detect:
             self._lost = False
-            self._detect(image, None if first else (self._index - 1) // self.cfg.detect_every_empty)
+            self._detect(image)
         self._merge()
         for tr in self._tracks:
             size = float(np.linalg.norm(tr.raw[45] - tr.raw[36])) or 1.0

@@ -13,14 +13,14 @@ import logging
 import os
 import socket
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from vidkp.annotate import AnnotatedVideo, Annotator
 from vidkp.config import RunConfig
 from vidkp.decode import VideoReader, read_image
-from vidkp.detect import still_detector
+from vidkp.detect import still_detector, video_detector
 from vidkp.errors import InputError, OutputError, VidkpError
 from vidkp.faces import Faces
 from vidkp.landmarks import FaceLandmarker
@@ -124,11 +124,11 @@ class Pipeline:
         from vidkp import __version__
 
         self.config = config
-        self.landmarker = FaceLandmarker(config.weights, detector=still_detector(config.min_face, config.max_side))
+        self.landmarker = FaceLandmarker(config.weights, detector=video_detector(config.min_face, config.max_side))
         follow = FollowConfig(detect_every=config.detect_every, smooth=config.smooth)
         self.video_follower = FaceFollower(self.landmarker.model, self.landmarker.detector, follow)
         self.image_follower = FaceFollower(self.landmarker.model, still_detector(config.min_face, config.image_max_side),
-                                           replace(follow, alternate_cascades=False))
+                                           follow)
         self.annotator = Annotator()
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)

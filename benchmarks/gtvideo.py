@@ -49,20 +49,30 @@ class GTClip:
         return path
 
 
-def load_holdout_faces(data_dir: str | Path, limit: int | None = None, seed: int = 0) -> list[LabelledFace]:
-    """Labelled faces of the people hold-out (never trained on), in a seeded random order."""
+def load_faces(data_dir: str | Path, people: str = "holdout", limit: int | None = None, seed: int = 0
+               ) -> list[LabelledFace]:
+    """Labelled faces in a seeded random order: of the people hold-out (never trained on; the
+    benchmark's figures), or of the validation people (`training.dataset.make_splits`; for
+    choosing tracker settings without looking at the hold-out)."""
     root = Path(data_dir) / "facial_keypoints"
-    people = set((root / "holdout_people.txt").read_text().split())
     faces = []
-    for split, csv in (("training", "training_frames_keypoints.csv"), ("test", "test_frames_keypoints.csv")):
-        table = pd.read_csv(root / csv)
-        for row in table.itertuples(index=False):
-            name = row[0]
-            if name.rsplit("_", 1)[0] not in people:
-                continue
-            img = cv2.imread(str(root / split / name), cv2.IMREAD_COLOR)
-            if img is not None:
-                faces.append(LabelledFace(img, np.asarray(row[1:], np.float32).reshape(68, 2), name))
+    if people == "holdout":
+        names = set((root / "holdout_people.txt").read_text().split())
+        for split, csv in (("training", "training_frames_keypoints.csv"), ("test", "test_frames_keypoints.csv")):
+            table = pd.read_csv(root / csv)
+            for row in table.itertuples(index=False):
+                if row[0].rsplit("_", 1)[0] not in names:
+                    continue
+                img = cv2.imread(str(root / split / row[0]), cv2.IMREAD_COLOR)
+                if img is not None:
+                    faces.append(LabelledFace(img, np.asarray(row[1:], np.float32).reshape(68, 2), row[0]))
+    elif people == "val":
+        from training.dataset import make_splits
+
+        val = make_splits(root)["val"]
+        faces = [LabelledFace(val.image(i), val.keypoints[i].astype(np.float32), val.key(i)) for i in range(len(val))]
+    else:
+        raise ValueError(f"expected people 'holdout' or 'val', got {people!r}")
     order = np.random.default_rng(seed).permutation(len(faces))
     faces = [faces[i] for i in order]
     return faces[:limit] if limit else faces

@@ -1,6 +1,10 @@
 """Video benchmark: tracking vs detecting every frame vs dlib, on generated clips and the real clip.
 
     python -m benchmarks.track_bench --data ../shared/data [--frames 90] [--no-dlib]
+        [--people val --clips-per-kind 3] [--detector '{"min_neighbors": 5}'] [--follow '{"max_gap": 15}']
+
+The hold-out clips give the reported figures; settings of the follower are chosen on clips made
+the same way from validation people (`--people val`), never on the hold-out.
 
 Every method runs single-threaded (torch, OpenCV) on clips decoded from mp4 files, so frames/s
 includes decoding. Generated clips come from people hold-out faces with known points
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -21,13 +26,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from benchmarks.gtvideo import KINDS, MOVING, load_holdout_faces, make_clip
+from benchmarks.gtvideo import KINDS, MOVING, load_faces, make_clip
 from vidkp.detect import HaarDetector, video_detector
-from vidkp.follow import FaceFollower
+from vidkp.follow import FaceFollower, FollowConfig
 from vidkp.landmarks import LandmarkModel
 from vidkp.track import Tracker
 
 Output = tuple[np.ndarray, np.ndarray]  # ids (n,), points (n, 68, 2)
+
+
+def vars_of(det: HaarDetector) -> dict:
+    """The constructor arguments of a HaarDetector."""
+    return {"min_face": det.min_face, "max_side": det.max_side, "scale_factor": det.scale_factor,
+            "min_neighbors": det.min_neighbors, "cascades": det.cascades}
 Method = Callable[[np.ndarray, float], Output]
 REAL_SHOTS = ((0, 19), (20, 81), (82, 210), (211, 274))
 
@@ -45,8 +56,10 @@ def frames(path: Path) -> Iterator[tuple[np.ndarray, float]]:
     cap.release()
 
 
-def vidkp_tracking(model: LandmarkModel) -> Method:
-    follower = FaceFollower(model, video_detector())
+def vidkp_tracking(model: LandmarkModel, detector: dict | None = None, follow: dict | None = None) -> Method:
+    """vidkp's follower; `detector` / `follow` override `HaarDetector` / `FollowConfig` fields."""
+    det = HaarDetector(**{**vars_of(video_detector()), **(detector or {})})
+    follower = FaceFollower(model, det, FollowConfig(**(follow or {})))
 
     def step(image: np.ndarray, t: float) -> Output:
         r = follower.step(image, t)
@@ -161,32 +174,42 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=90, help="frames per generated clip")
     ap.add_argument("--no-dlib", action="store_true")
     ap.add_argument("--weights", default=None)
+    ap.add_argument("--people", choices=["holdout", "val"], default="holdout",
+                    help="faces of the generated clips: hold-out (report) or validation people (choose settings)")
+    ap.add_argument("--clips-per-kind", type=int, default=1)
+    ap.add_argument("--detector", type=json.loads, default=None,
+                    help='JSON overrides of the tracking detector, e.g. \'{"min_neighbors": 5}\'')
+    ap.add_argument("--follow", type=json.loads, default=None,
+                    help='JSON overrides of FollowConfig, e.g. \'{"detect_every": 15}\'')
     args = ap.parse_args()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     model = LandmarkModel(args.weights)
-    methods: dict[str, Method] = {"vidkp tracking": vidkp_tracking(model), "vidkp detect every frame": vidkp_every_frame(model)}
+    methods: dict[str, Method] = {"vidkp tracking": vidkp_tracking(model, args.detector, args.follow),
+                                  "vidkp detect every frame": vidkp_every_frame(model)}
     dl = None if args.no_dlib else dlib_hog68()
     if dl is not None:
         methods["dlib HOG+68"] = dl
-    faces = load_holdout_faces(args.data, limit=2 * len(KINDS), seed=1)
+    faces = load_faces(args.data, args.people, limit=2 * len(KINDS) * args.clips_per_kind, seed=1)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for i, kind in enumerate(KINDS):
-            clip = make_clip(kind, faces[2 * i : 2 * i + 2], n_frames=args.frames, seed=i)
-            path = clip.write(Path(tmp) / f"{kind}.mp4")
-            for name, m in methods.items():
-                outs, secs = run_method(m, path)
-                rows.append({"clip": kind, "method": name, **score_generated(kind, clip.points, outs),
-                             "fps": len(outs) / secs})
+        for r in range(args.clips_per_kind):
+            for i, kind in enumerate(KINDS):
+                j = 2 * (r * len(KINDS) + i)
+                clip = make_clip(kind, faces[j : j + 2], n_frames=args.frames, seed=100 * r + i)
+                path = clip.write(Path(tmp) / f"{kind}{r}.mp4")
+                for name, m in methods.items():
+                    outs, secs = run_method(m, path)
+                    rows.append({"clip": kind, "method": name, **score_generated(kind, clip.points, outs),
+                                 "fps": len(outs) / secs})
     gen = pd.DataFrame(rows)
     overall = gen.groupby("method").agg(coverage=("coverage", "mean"), nme=("nme", "mean"), fps=("fps", "mean"),
                                         id_switches=("id_switches", "sum"), false_per_frame=("false_per_frame", "mean"))
     moving = gen[gen["clip"].isin(MOVING)].groupby("method").nme.mean().rename("nme_moving")
-    still = gen[gen["clip"] == "still"].set_index("method").jitter.rename("jitter_still")
+    still = gen[gen["clip"] == "still"].groupby("method").jitter.mean().rename("jitter_still")
     pd.set_option("display.width", 200)
     pd.set_option("display.float_format", lambda v: f"{v:.4f}")
-    print("## Generated clips (people hold-out faces), per clip\n")
+    print(f"## Generated clips ({args.people} people, {args.clips_per_kind} per kind), per clip\n")
     print(gen.to_string(index=False))
     print("\n## Generated clips, overall\n")
     print(pd.concat([overall, moving, still], axis=1).to_string())

@@ -14,12 +14,14 @@ import argparse
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from training.boxfit import match
 from training.dataset import Samples, make_splits
 from training.metrics import summarize
 from training.speed import ms_per_face
+from vidkp.crop import to_gray
 from vidkp.landmarks import FaceLandmarker, LandmarkModel, default_weights_path, read_metadata
 from vidkp.shape import BoxRelation, box_from_landmarks
 
@@ -51,6 +53,22 @@ def predict(model: LandmarkModel, data: Samples, boxes: np.ndarray) -> np.ndarra
     return out
 
 
+def predict_whole_image(model: LandmarkModel, data: Samples, rescale: int = 250) -> np.ndarray:
+    """Keypoints (n, 68, 2) with the seed write-up's own test framing: the whole image in gray,
+    shorter side rescaled to `rescale`, centre crop of the model's input size (no detector)."""
+    size = model.spec.size
+    out = np.zeros((len(data), 68, 2), np.float32)
+    for i in range(len(data)):
+        img = to_gray(data.image(i))
+        h, w = img.shape
+        k = rescale / min(h, w)
+        img = cv2.resize(img, (round(w * k), round(h * k)))
+        top, left = (img.shape[0] - size) // 2, (img.shape[1] - size) // 2
+        pts, _ = model.forward(img[None, top:top + size, left:left + size])
+        out[i] = (pts[0] + [left, top]) / k
+    return out
+
+
 def evaluate(weights: list[str | Path], data_dir: str | Path, sets: list[str], speed: bool = True,
              face_tests: bool = True) -> list[dict]:
     """One row (dict) per model x set x setting; `face_tests=False` keeps every detector box
@@ -66,6 +84,9 @@ def evaluate(weights: list[str | Path], data_dir: str | Path, sets: list[str], s
             gt_boxes = box_from_landmarks(data.keypoints, model_relation(w))
             rows.append({**base, "setting": "landmarks (GT-derived box)",
                          **summarize(predict(model, data, gt_boxes), data.keypoints)})
+            if "--recipe udacity" in read_metadata(w).get("train_command", ""):
+                rows.append({**base, "setting": "whole image (write-up framing, no detector)",
+                             **summarize(predict_whole_image(model, data), data.keypoints)})
             pts, found = end_to_end(landmarker, data)
             setting = "end-to-end (FaceLandmarker.detect)" + ("" if face_tests else ", no face tests")
             rows.append({**base, "setting": setting,

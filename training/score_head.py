@@ -32,11 +32,12 @@ from training.boxfit import match
 from training.dataset import Samples, make_splits
 from vidkp.crop import to_tensor_batch
 from vidkp.detect import HaarDetector
+from vidkp.faces import N_POINTS
 from vidkp.landmarks import LandmarkModel
 from vidkp.shape import box_from_landmarks, roll_degrees
 from vidkp.track import iou_matrix
 
-SCORE_ROW = 136
+SCORE_ROW = 2 * N_POINTS
 """Index of the face logit in the last layer (after the 68 x 2 coordinates)."""
 
 
@@ -125,9 +126,15 @@ def accuracy(logits: np.ndarray, y: np.ndarray) -> dict[str, float]:
             "n_pos": int(pos.sum()), "n_neg": int(neg.sum())}
 
 
+def last_layer(state: dict[str, torch.Tensor]) -> str:
+    """Name of the output layer in a KpNet state dict (`head.<n>`, the highest index)."""
+    return max((k.rsplit(".", 1)[0] for k in state if k.startswith("head.") and k.endswith(".weight")),
+               key=lambda name: int(name.split(".")[1]))
+
+
 def old_logits(path: str | Path, x: np.ndarray) -> np.ndarray:
     state = load_file(str(path))
-    last = sorted(k for k in state if k.endswith(".weight"))[-1].rsplit(".", 1)[0]
+    last = last_layer(state)
     return x @ state[f"{last}.weight"][SCORE_ROW].numpy() + float(state[f"{last}.bias"][SCORE_ROW])
 
 
@@ -136,7 +143,7 @@ def write(path_in: str | Path, path_out: str | Path, w: np.ndarray, b: float, ex
     with safe_open(str(path_in), "pt") as f:
         meta = dict(f.metadata())
     state = load_file(str(path_in))
-    last = sorted(k for k in state if k.endswith(".weight"))[-1].rsplit(".", 1)[0]
+    last = last_layer(state)
     state[f"{last}.weight"][SCORE_ROW] = torch.from_numpy(w)
     state[f"{last}.bias"][SCORE_ROW] = b
     meta["score_head"] = json.dumps(extra)

@@ -28,12 +28,16 @@ class PointModel(Protocol):
     def box_from_landmarks(self, kps: np.ndarray) -> np.ndarray: ...
 
 
+def centre_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) distances between box centres, in mean box sides of each pair."""
+    ca, cb = a[:, None, :2] + a[:, None, 2:] / 2, b[None, :, :2] + b[None, :, 2:] / 2
+    return np.linalg.norm(ca - cb, axis=2) / (0.5 * (a[:, None, 2] + b[None, :, 2]))
+
+
 def same_face(a: np.ndarray, b: np.ndarray, merge_iou: float = 0.3) -> np.ndarray:
     """(len(a), len(b)) mask of box pairs on one face: IoU above `merge_iou`, or centres closer
-    than a quarter of the summed sides."""
-    ca, cb = a[:, None, :2] + a[:, None, 2:] / 2, b[None, :, :2] + b[None, :, 2:] / 2
-    near = np.linalg.norm(ca - cb, axis=2) < 0.25 * (a[:, None, 2] + b[None, :, 2])
-    return near | (iou_matrix(a, b) > merge_iou)
+    than half their mean side."""
+    return (centre_distances(a, b) < 0.5) | (iou_matrix(a, b) > merge_iou)
 
 
 def predict_from_points(model: PointModel, image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

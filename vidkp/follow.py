@@ -10,12 +10,15 @@ an unsplit run does. Such a periodic pass is skipped while the picture outside t
 faces is unchanged since the previous periodic frame (a new face cannot appear without changing
 it), except on every `detect_max_every`-th frame. Detections go through
 `vidkp.candidates.find_faces` (face score, shift test, duplicates merged); one on a tracked
-face re-seeds that track (undoing drift), one on no tracked face starts a track if its face
-score reaches `accept_score`. Tracks that end up on the same face are merged (the older id
-stays). Each track's points are One-Euro filtered (`smooth=False` gives the raw predictions).
+face re-seeds that track (undoing drift), one where a face lost within `max_gap` frames should
+be gives it its id back, one on no face starts a track if its face score reaches
+`accept_score`. Tracks that end up on the same face are merged (the track that moved least
+stays; the other is kept as lost). Each track's points are One-Euro filtered (`smooth=False`
+gives the raw predictions).
 
-`face_id` contract: an id stays the same while a face stays tracked; a lost face that comes
-back, and every face after a scene cut, gets a new id. Ids count up from 0 per video.
+`face_id` contract: an id stays the same while a face stays tracked, and when a lost face is
+found again within `max_gap` frames near where it was lost; a face lost for longer, and every
+face after a scene cut, gets a new id. Ids count up from 0 per video.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from typing import Callable
 
 import numpy as np
 
-from vidkp.candidates import PointModel, find_faces, predict_from_points, same_face
+from vidkp.candidates import PointModel, centre_distances, find_faces, predict_from_points, same_face
 from vidkp.cuts import CutDetector
 from vidkp.faces import Faces
 from vidkp.smooth import OneEuroFilter
@@ -44,7 +47,7 @@ class FollowConfig:
     merge_iou: float = 0.3
     """Tracks (or a detection and a track) whose boxes overlap more than this are one face."""
     detect_every_empty: int = 3
-    """With no live track, run the detector every N frames (1 = every frame)."""
+    """With no live track, or a lost face that may come back, run the detector every N frames."""
     max_shift_error: float | None = 0.08
     """Shift test for detections (`vidkp.candidates.find_faces`): most point movement, in
     outer-eye distances, when the crop is shifted; None turns the test off."""
@@ -87,17 +90,19 @@ class _Track:
     jump: float = 0.0
     """How far (in outer-eye distances) the last update moved the points from where expected."""
 
+    def steps(self, index: int) -> int:
+        """Frames from the last points (`raw`) to frame `index`."""
+        return 1 if self.lost_at < 0 else index - self.lost_at + 1
+
     def expected(self, index: int) -> np.ndarray:
         """Where the points should be at frame `index` if the face kept its motion."""
-        steps = 1 if self.lost_at < 0 else index - self.lost_at + 1
-        return self.raw + steps * self.velocity
+        return self.raw + self.steps(index) * self.velocity
 
     def update(self, kps: np.ndarray, score: float, index: int, motion: bool) -> None:
         """New points at frame `index`; the motion is re-estimated (over the gap if it was lost)."""
-        steps = 1 if self.lost_at < 0 else index - self.lost_at + 1
         iod = float(np.linalg.norm(kps[45] - kps[36])) or 1.0
         self.jump = float(np.linalg.norm(kps - self.expected(index), axis=1).mean()) / iod
-        self.velocity = (kps - self.raw) / steps if motion else 0.0
+        self.velocity = (kps - self.raw) / self.steps(index) if motion else 0.0
         self.raw, self.score, self.lost_at = kps, float(score), -1
 
 
@@ -155,8 +160,8 @@ class FaceFollower:
             self._times[k] += v
         if not len(found):
             return
-        same = self._hits(found.boxes, [t.raw for t in self._tracks])
-        gone = self._distances(found.boxes, [t.expected(self._index - 1) for t in self._gone])
+        same = self._same_face(found.boxes, self._boxes([t.raw for t in self._tracks]))
+        gone = centre_distances(found.boxes, self._boxes([t.expected(self._index - 1) for t in self._gone]))
         revived: set[int] = set()
         for k, s, hits, back in zip(found.keypoints, found.scores, same, gone):
             back[list(revived)] = np.inf
@@ -174,20 +179,9 @@ class FaceFollower:
         self._gone = [t for j, t in enumerate(self._gone) if j not in revived]
         self._tracks.sort(key=lambda t: t.id)
 
-    def _hits(self, boxes: np.ndarray, points: list[np.ndarray]) -> np.ndarray:
-        """(len(boxes), len(points)) mask: box on the face framed by those points."""
-        if not points:
-            return np.zeros((len(boxes), 0), bool)
-        return self._same_face(boxes, self.model.box_from_landmarks(np.stack(points)))
-
-    def _distances(self, boxes: np.ndarray, points: list[np.ndarray]) -> np.ndarray:
-        """(len(boxes), len(points)) centre distances, in mean box sides, from each box to the
-        Haar-like box of each set of points."""
-        if not points:
-            return np.zeros((len(boxes), 0))
-        other = self.model.box_from_landmarks(np.stack(points))
-        ca, cb = boxes[:, None, :2] + boxes[:, None, 2:] / 2, other[None, :, :2] + other[None, :, 2:] / 2
-        return np.linalg.norm(ca - cb, axis=2) / (0.5 * (boxes[:, None, 2] + other[None, :, 2]))
+    def _boxes(self, points: list[np.ndarray]) -> np.ndarray:
+        """Haar-like boxes (n, 4) framing each set of points ((0, 4) for none)."""
+        return self.model.box_from_landmarks(np.stack(points)) if points else np.zeros((0, 4), np.float32)
 
     def _still(self, image: np.ndarray) -> bool:
         """True when the scene outside the tracked faces has not changed (`still_change`) since
@@ -198,8 +192,8 @@ class FaceFollower:
         diff = np.abs(thumb - ref)
         th, tw = diff.shape
         sy, sx = th / image.shape[0], tw / image.shape[1]
-        for tr in self._tracks:  # a tracked face moving is no new face: mask it (box grown by half)
-            x, y, w, h = self.model.box_from_landmarks(tr.raw[None])[0]
+        # a tracked face moving is no new face: mask it (its box grown by half)
+        for x, y, w, h in self._boxes([t.raw for t in self._tracks]):
             x0, y0 = int((x - w / 4) * sx), int((y - h / 4) * sy)
             diff[max(y0, 0):max(int((y + 1.25 * h) * sy) + 1, 0), max(x0, 0):max(int((x + 1.25 * w) * sx) + 1, 0)] = 0
         cells = diff[: th // 4 * 4, : tw // 4 * 4].reshape(th // 4, 4, tw // 4, 4).mean(axis=(1, 3))

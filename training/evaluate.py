@@ -81,7 +81,7 @@ def evaluate(weights: list[str | Path], data_dir: str | Path, sets: list[str], s
             landmarker = FaceLandmarker(w) if face_tests else FaceLandmarker(w, accept_score=0.0, max_shift_error=None)
             model = landmarker.model
             base = {"model": model.arch, "weights": Path(w).name, "set": name}
-            gt_boxes = box_from_landmarks(data.keypoints, model_relation(w))
+            gt_boxes = model.box_from_landmarks(data.keypoints)
             rows.append({**base, "setting": "landmarks (GT-derived box)",
                          **summarize(predict(model, data, gt_boxes), data.keypoints)})
             if "--recipe udacity" in read_metadata(w).get("train_command", ""):

@@ -1,5 +1,6 @@
 """FaceFollower logic with a scripted detector and model (no learned weights involved):
-false alarms rejected, stable ids, a new id after a loss, cuts end tracks, duplicates merged."""
+false alarms rejected, stable ids, a new id after a loss, a lost face revived, cuts end tracks,
+duplicates merged."""
 from __future__ import annotations
 
 import numpy as np
@@ -33,6 +34,8 @@ class FakeDetector:
 
 class FakeModel:
     """Points of the true face that a crop box overlaps (score 0.9), else junk (score 0.05)."""
+
+    max_shift_error = 0.08
 
     def __init__(self, world: World) -> None:
         self.world = world
@@ -90,6 +93,28 @@ def test_lost_face_back_within_max_gap_keeps_its_id_later_gets_a_new_one() -> No
         ids = [r.faces.track_ids.tolist() for r in _run(world, script)]
         assert ids[:5] == [[0]] * 5 and ids[5] == []
         assert ids[-1] == [back_id], gap
+
+
+class FirstFrameDetector(FakeDetector):
+    """Finds the faces on its first call only (a face the cascade misses when it comes back)."""
+
+    def __call__(self, image: np.ndarray) -> Faces:
+        found = super().__call__(image)
+        return found if self.world.detector_calls == 1 else Faces.empty()
+
+
+def test_lost_face_revived_by_the_model_alone_where_it_was_lost() -> None:
+    face = [np.array([40.0, 30, 50, 50])]
+    script = [(face, [], 80)] * 5 + [([], [], 80)] * 4 + [(face, [], 80)] * 5
+    for revive in (True, False):
+        world = World()
+        follower = FaceFollower(FakeModel(world), FirstFrameDetector(world), FollowConfig(smooth=False, revive=revive))
+        ids = []
+        for i, (faces, alarms, color) in enumerate(script):
+            world.faces, world.false_alarms = faces, alarms
+            ids.append(follower.step(_frame(color, faces), i / 30.0).faces.track_ids.tolist())
+        assert ids[:5] == [[0]] * 5 and ids[5:9] == [[]] * 4
+        assert ids[9:] == ([[0]] * 5 if revive else [[]] * 5), revive
 
 
 def test_tracking_follows_fast_steady_motion() -> None:

@@ -28,9 +28,11 @@ from typing import Callable
 
 import numpy as np
 
-from vidkp.candidates import PointModel, centre_distances, find_faces, predict_from_points, same_face
+from vidkp.candidates import (PointModel, ShiftLimit, centre_distances, find_faces, predict_from_points, same_face,
+                              shift_error, shift_limit)
 from vidkp.cuts import CutDetector
 from vidkp.faces import Faces
+from vidkp.shape import roll_degrees
 from vidkp.smooth import OneEuroFilter
 
 
@@ -48,9 +50,10 @@ class FollowConfig:
     """Tracks (or a detection and a track) whose boxes overlap more than this are one face."""
     detect_every_empty: int = 3
     """With no live track, or a lost face that may come back, run the detector every N frames."""
-    max_shift_error: float | None = 0.08
+    max_shift_error: ShiftLimit = "auto"
     """Shift test for detections (`vidkp.candidates.find_faces`): most point movement, in
-    outer-eye distances, when the crop is shifted; None turns the test off."""
+    outer-eye distances, when the crop is shifted; "auto": the model's own limit; None turns
+    the test off."""
     smooth: bool = True
     """One-Euro filter the points (False: the raw per-frame predictions)."""
     still_change: float | None = 6.0
@@ -67,6 +70,9 @@ class FollowConfig:
     max_gap: int = 30
     """A lost face found again by the detector within this many frames, where its motion puts
     it, gets its id back (a short occlusion or miss); after a longer gap it gets a new id."""
+    revive: bool = True
+    """Each frame, look with the model alone for each face lost within `max_gap` frames where it
+    was lost (score >= `accept_score` and the shift test), besides the detector passes."""
     min_cutoff: float = 0.3
     beta: float = 30.0
 
@@ -179,6 +185,35 @@ class FaceFollower:
         self._gone = [t for j, t in enumerate(self._gone) if j not in revived]
         self._tracks.sort(key=lambda t: t.id)
 
+    def _revive(self, image: np.ndarray) -> None:
+        """Look for each recently lost face where it was lost, with the model alone: it is back
+        (same id) when the crop there scores at least `accept_score`, passes the shift test and
+        holds no tracked face. Catches a face coming out from behind an occluder or back into the
+        frame before the detector would."""
+        where = np.stack([t.expected(self._index) for t in self._gone])
+        kps, scores = self._predict_from_points(image, where)
+        idx = np.flatnonzero((scores >= self.cfg.accept_score) & np.isfinite(kps).all(axis=(1, 2)))
+        if not len(idx):
+            return
+        limit = shift_limit(self.model, self.cfg.max_shift_error)
+        if limit is not None:
+            t0 = time.perf_counter()
+            crops = self.model.box_from_landmarks(where[idx])
+            moved = shift_error(self.model, image, crops, roll_degrees(where[idx]), kps[idx])
+            self._times["landmarks"] += time.perf_counter() - t0
+            idx = idx[moved <= limit]
+        taken = self._boxes([t.raw for t in self._tracks])
+        back: list[int] = []
+        for j, box in zip(idx, self._boxes([kps[j] for j in idx])):
+            if len(taken) and self._same_face(box[None], taken).any():
+                continue
+            self._gone[j].update(kps[j], scores[j], self._index, self.cfg.motion)
+            self._tracks.append(self._gone[j])
+            taken = np.vstack([taken, box[None]])
+            back.append(int(j))
+        self._gone = [t for j, t in enumerate(self._gone) if j not in back]
+        self._tracks.sort(key=lambda t: t.id)
+
     def _boxes(self, points: list[np.ndarray]) -> np.ndarray:
         """Haar-like boxes (n, 4) framing each set of points ((0, 4) for none)."""
         return self.model.box_from_landmarks(np.stack(points)) if points else np.zeros((0, 4), np.float32)
@@ -237,6 +272,8 @@ class FaceFollower:
                     tr.lost_at = self._index
                     self._gone.append(tr)
             self._tracks = live
+        if self._gone and self.cfg.revive:
+            self._revive(image)
         # search often while no face is tracked or a lost one may come back
         period = self.cfg.detect_every if self._tracks and not self._gone else self.cfg.detect_every_empty
         periodic = self._index % period == 0 and (self._index % self.cfg.detect_max_every == 0 or not self._still(image))

@@ -138,8 +138,10 @@ def old_logits(path: str | Path, x: np.ndarray) -> np.ndarray:
     return x @ state[f"{last}.weight"][SCORE_ROW].numpy() + float(state[f"{last}.bias"][SCORE_ROW])
 
 
-def write(path_in: str | Path, path_out: str | Path, w: np.ndarray, b: float, extra: dict) -> None:
-    """Copy the weights with the score row replaced (metadata kept, plus `score_head`)."""
+def write(path_in: str | Path, path_out: str | Path, w: np.ndarray, b: float, extra: dict,
+          max_shift_error: float | None = None) -> None:
+    """Copy the weights with the score row replaced (metadata kept, plus `score_head` and, if
+    given, the shift-test limit `max_shift_error`)."""
     with safe_open(str(path_in), "pt") as f:
         meta = dict(f.metadata())
     state = load_file(str(path_in))
@@ -147,6 +149,8 @@ def write(path_in: str | Path, path_out: str | Path, w: np.ndarray, b: float, ex
     state[f"{last}.weight"][SCORE_ROW] = torch.from_numpy(w)
     state[f"{last}.bias"][SCORE_ROW] = b
     meta["score_head"] = json.dumps(extra)
+    if max_shift_error is not None:
+        meta["max_shift_error"] = f"{max_shift_error:g}"
     save_file(state, str(path_out), metadata=meta)
 
 
@@ -158,6 +162,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--l2", type=float, default=1e-3)
     ap.add_argument("--val-report", action="store_true", help="fit on train people, report on validation people")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--max-shift-error", type=float,
+                    help="shift-test limit to store with the weights (from `python -m training.shift_limit`)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     model = LandmarkModel(a.weights)
@@ -174,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     w, b = fit_logistic(x, y, a.l2)
     print(f"trainval fit: old {accuracy(old_logits(a.weights, x), y)}\n              new {accuracy(x @ w + b, y)}")
     write(a.weights, a.out, w, b, {"l2": a.l2, "n_pos": int(y.sum()), "n_neg": int((1 - y).sum()),
-                                   "command": "python -m training.score_head"})
+                                   "command": "python -m training.score_head"}, a.max_shift_error)
     print(f"wrote {a.out} ({time.time() - t0:.0f} s)")
 
 

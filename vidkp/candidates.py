@@ -10,7 +10,7 @@ or neighbouring windows) are merged, keeping the best-scoring one.
 from __future__ import annotations
 
 import time
-from typing import Callable, Protocol
+from typing import Callable, Literal, Protocol
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from vidkp.track import iou_matrix
 
 class PointModel(Protocol):
     """What the finder needs from a landmark model (`vidkp.landmarks.LandmarkModel`)."""
+
+    max_shift_error: float
+    """The model's own shift-test limit (calibrated with it on validation faces)."""
 
     def predict(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray]: ...
@@ -48,6 +51,17 @@ def predict_from_points(model: PointModel, image: np.ndarray, kps: np.ndarray) -
 SHIFT = (0.15, 0.10)
 """Crop shift (right, down; in crop-box sides) of the shift test."""
 
+MAX_SHIFT_ERROR = 0.08
+"""Shift-test limit of a model whose weights do not carry their own (metadata `max_shift_error`)."""
+
+ShiftLimit = float | Literal["auto"] | None
+"""A shift-test limit: a number (outer-eye distances), "auto" (the model's own), None (no test)."""
+
+
+def shift_limit(model: PointModel, limit: ShiftLimit) -> float | None:
+    """The number `limit` stands for with `model`."""
+    return model.max_shift_error if limit == "auto" else limit
+
 
 def shift_error(model: PointModel, image: np.ndarray, box: np.ndarray, angles: np.ndarray, kps: np.ndarray
                 ) -> np.ndarray:
@@ -62,10 +76,10 @@ def shift_error(model: PointModel, image: np.ndarray, box: np.ndarray, angles: n
 
 
 def find_faces(model: PointModel, detector: Callable[[np.ndarray], Faces], image: np.ndarray,
-               min_score: float, max_shift_error: float | None = 0.08, merge_iou: float = 0.3
+               min_score: float, max_shift_error: ShiftLimit = "auto", merge_iou: float = 0.3
                ) -> tuple[Faces, dict[str, float]]:
     """Faces of `image` whose model face score is at least `min_score` and whose points move
-    at most `max_shift_error` in the shift test (None: no test), duplicates merged (the best
+    at most `max_shift_error` in the shift test ("auto": the model's own limit; None: no test), duplicates merged (the best
     score stays), left to right; boxes are Haar-like boxes framing the points. Each detector box
     is predicted twice: from the box, then from a box framing its own points (as a tracker
     crops). Also returns the seconds spent in the detector ("detect") and the model ("landmarks")."""
@@ -80,8 +94,9 @@ def find_faces(model: PointModel, detector: Callable[[np.ndarray], Faces], image
     kps, scores = model.predict(image, crop_boxes, angles)
     ok = np.isfinite(kps).all(axis=(1, 2)) & (scores >= min_score)
     kps, scores = kps[ok], scores[ok]
-    if len(kps) and max_shift_error is not None:
-        steady = shift_error(model, image, crop_boxes[ok], angles[ok], kps) <= max_shift_error
+    limit = shift_limit(model, max_shift_error)
+    if len(kps) and limit is not None:
+        steady = shift_error(model, image, crop_boxes[ok], angles[ok], kps) <= limit
         kps, scores = kps[steady], scores[steady]
     times["landmarks"] = time.perf_counter() - t1
     if not len(kps):

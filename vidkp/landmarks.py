@@ -16,7 +16,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file
 
 from vidkp import nets
-from vidkp.candidates import find_faces
+from vidkp.candidates import MAX_SHIFT_ERROR, ShiftLimit, find_faces
 from vidkp.crop import CropSpec, apply_matrix, box_matrix, invert, to_gray, to_tensor_batch, warp
 from vidkp.detect import HaarDetector, still_detector
 from vidkp.errors import ModelError
@@ -65,6 +65,8 @@ class LandmarkModel:
         self.has_score = bool(getattr(net, "has_score", False))
         rel = meta.get("box_relation")
         self.box_relation: BoxRelation | None = BoxRelation.from_json(rel) if rel else None
+        self.max_shift_error = float(meta.get("max_shift_error", MAX_SHIFT_ERROR))
+        """Shift-test limit calibrated with these weights (`training.score_head`), else the default."""
 
     def box_from_landmarks(self, kps: np.ndarray) -> np.ndarray:
         """Haar-like boxes (n, 4) framing points (n, 68, 2), e.g. to crop a face from its previous frame."""
@@ -121,12 +123,13 @@ class FaceLandmarker:
     `detect` searches like `vidkp run` does for a still image (`vidkp.candidates.find_faces`):
     the detector's boxes are predicted (twice: from the box, then from the points); boxes whose
     face score is below `accept_score`, or whose points move with a shifted crop (more than
-    `max_shift_error`), are dropped as false alarms; duplicates on one face are merged.
+    `max_shift_error`; "auto": the limit stored with the weights; None: no shift test), are
+    dropped as false alarms; duplicates on one face are merged.
     """
 
     def __init__(self, weights: str | Path | None = None, min_face: int = 24,
                  detector: HaarDetector | None = None, accept_score: float = 0.5,
-                 max_shift_error: float | None = 0.08) -> None:
+                 max_shift_error: ShiftLimit = "auto") -> None:
         self.model = LandmarkModel(weights)
         self.detector = detector or still_detector(min_face)
         self.accept_score = float(accept_score)

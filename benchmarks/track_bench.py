@@ -1,7 +1,7 @@
 """Video benchmark: tracking vs detecting every frame vs dlib, on generated clips and the real clip.
 
     python -m benchmarks.track_bench --data ../shared/data [--frames 90] [--no-dlib]
-        [--people val --clips-per-kind 3] [--detector '{"min_neighbors": 5}'] [--follow '{"max_gap": 15}']
+        [--people val --clips-per-kind 3] [--no-every-frame] [--detector '{"min_neighbors": 5}'] [--follow '{"max_gap": 15}']
 
 The hold-out clips give the reported figures; settings of the follower are chosen on clips made
 the same way from validation people (`--people val`), never on the hold-out.
@@ -173,6 +173,7 @@ def main() -> None:
     ap.add_argument("--data", default="../shared/data")
     ap.add_argument("--frames", type=int, default=90, help="frames per generated clip")
     ap.add_argument("--no-dlib", action="store_true")
+    ap.add_argument("--no-every-frame", action="store_true", help="skip the detect-every-frame method (faster)")
     ap.add_argument("--weights", default=None)
     ap.add_argument("--people", choices=["holdout", "val"], default="holdout",
                     help="faces of the generated clips: hold-out (report) or validation people (choose settings)")
@@ -185,8 +186,9 @@ def main() -> None:
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     model = LandmarkModel(args.weights)
-    methods: dict[str, Method] = {"vidkp tracking": vidkp_tracking(model, args.detector, args.follow),
-                                  "vidkp detect every frame": vidkp_every_frame(model)}
+    methods: dict[str, Method] = {"vidkp tracking": vidkp_tracking(model, args.detector, args.follow)}
+    if not args.no_every_frame:
+        methods["vidkp detect every frame"] = vidkp_every_frame(model)
     dl = None if args.no_dlib else dlib_hog68()
     if dl is not None:
         methods["dlib HOG+68"] = dl

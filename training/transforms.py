@@ -39,6 +39,8 @@ class AugmentConfig:
     """Ranges of the random changes (all applied per sample)."""
 
     jitter: float = 1.5          # Haar box jitter, in units of its fitted standard deviations
+    fine: float = 0.0            # probability of a sample with `fine_jitter` instead (a crop from points)
+    fine_jitter: float = 0.3     # box jitter of those samples, in fitted standard deviations
     scale: float = 0.08          # extra log-scale sd
     rotate: float = 12.0         # rotation sd in degrees (clipped at 3 sd)
     flip: float = 0.5            # probability of a horizontal flip
@@ -76,6 +78,8 @@ def geometric(kps: np.ndarray, rel: BoxRelation, spec: CropSpec, rng: np.random.
               cfg: AugmentConfig) -> tuple[np.ndarray, bool]:
     """Random image->crop matrix (2x3) for a face with points `kps`, and whether it flips."""
     jit = np.clip(rng.normal(size=3), -3, 3) * cfg.jitter
+    if cfg.fine > 0 and rng.random() < cfg.fine:  # framed as a crop from predicted points is
+        jit *= cfg.fine_jitter / max(cfg.jitter, 1e-9)
     box = box_from_landmarks(kps, rel, jit)[0]
     angle = float(np.clip(rng.normal(), -3, 3) * cfg.rotate)
     m = _h(box_matrix(box, spec, angle))

@@ -68,7 +68,7 @@ def main() -> None:
     print(f"video {video} ({time.perf_counter() - t0:.0f} s to make or find)")
     init_local_ray(args.workers)
     with tempfile.TemporaryDirectory() as tmp:
-        t1, a, _ = timed_run(video, Path(tmp) / "unsplit", workers=1, segment_seconds=0, weights=args.weights)
+        t1, a, m1 = timed_run(video, Path(tmp) / "unsplit", workers=1, segment_seconds=0, weights=args.weights)
         t2, b, m = timed_run(video, Path(tmp) / "split", workers=args.workers, segment_seconds=args.segment_seconds,
                              overlap_seconds=args.overlap_seconds, weights=args.weights)
     import ray
@@ -88,6 +88,8 @@ def main() -> None:
         (f"split, {args.workers} Ray workers", f"{t2:.1f} s ({n_frames / t2:.1f} frames/s), {m.segments} segments "
                                                f"of {args.segment_seconds:g} s, overlap {args.overlap_seconds:g} s"),
         ("speed-up", f"{t1 / t2:.2f}x (ideal {args.workers}x)"),
+        ("seconds inside the workers (manifest `seconds`, summed over segments)",
+         f"unsplit {float(m1.seconds):.1f} s, split {float(m.seconds):.1f} s"),
         ("distinct face ids", f"unsplit {a.face_id.nunique()}, split {b.face_id.nunique()}"),
         ("rows", f"unsplit {len(a)}, split {len(b)}; same (frame, face_id) keys: {same_keys}"),
         ("warm-up differences (max abs point difference per row)",

@@ -188,10 +188,16 @@ class FaceFollower:
     def _revive(self, image: np.ndarray) -> None:
         """Look for each recently lost face where it was lost, with the model alone: it is back
         (same id) when the crop there scores at least `accept_score`, passes the shift test and
-        holds no tracked face. Catches a face coming out from behind an occluder or back into the
+        holds no tracked face (a lost track lying under a tracked face is not looked at). Catches a face coming out from behind an occluder or back into the
         frame before the detector would."""
+        taken = self._boxes([t.raw for t in self._tracks])
         where = np.stack([t.expected(self._index) for t in self._gone])
-        kps, scores = self._predict_from_points(image, where)
+        free = ~self._same_face(self._boxes(list(where)), taken).any(axis=1)  # not under a tracked face
+        if not free.any():
+            return
+        kps = np.full(where.shape, np.nan, np.float32)
+        scores = np.zeros(len(where), np.float32)
+        kps[free], scores[free] = self._predict_from_points(image, where[free])
         idx = np.flatnonzero((scores >= self.cfg.accept_score) & np.isfinite(kps).all(axis=(1, 2)))
         if not len(idx):
             return
@@ -202,7 +208,6 @@ class FaceFollower:
             moved = shift_error(self.model, image, crops, roll_degrees(where[idx]), kps[idx])
             self._times["landmarks"] += time.perf_counter() - t0
             idx = idx[moved <= limit]
-        taken = self._boxes([t.raw for t in self._tracks])
         back: list[int] = []
         for j, box in zip(idx, self._boxes([kps[j] for j in idx])):
             if len(taken) and self._same_face(box[None], taken).any():

@@ -40,7 +40,7 @@ REAL_SHOTS = ((0, 19), (20, 81), (82, 210), (211, 274))
 def vars_of(det: HaarDetector) -> dict:
     """The constructor arguments of a HaarDetector."""
     return {"min_face": det.min_face, "max_side": det.max_side, "scale_factor": det.scale_factor,
-            "min_neighbors": det.min_neighbors, "cascades": det.cascades}
+            "min_neighbors": det.min_neighbors, "cascades": det.cascades, "contrast": det.contrast}
 
 
 def frames(path: Path) -> Iterator[tuple[np.ndarray, float]]:

@@ -54,3 +54,22 @@ def test_face_landmarker_finds_a_face_end_to_end(holdout):
     assert faces and faces[0].keypoints.shape == (68, 2)
     best = min(float(nme(f.keypoints[None], holdout.keypoints[:1])[0]) for f in faces)
     assert best < 0.15
+
+
+def test_shift_limit_travels_with_the_weights(tmp_path):
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    from vidkp.candidates import MAX_SHIFT_ERROR, shift_limit
+
+    src = default_weights_path()
+    with safe_open(str(src), "pt") as f:
+        meta = {k: v for k, v in f.metadata().items() if k != "max_shift_error"}
+    plain, tuned = tmp_path / "plain.safetensors", tmp_path / "tuned.safetensors"
+    save_file(load_file(str(src)), str(plain), metadata=meta)
+    save_file(load_file(str(src)), str(tuned), metadata={**meta, "max_shift_error": "0.123"})
+    assert LandmarkModel(plain).max_shift_error == MAX_SHIFT_ERROR
+    m = LandmarkModel(tuned)
+    assert m.max_shift_error == pytest.approx(0.123)
+    assert shift_limit(m, "auto") == pytest.approx(0.123)
+    assert shift_limit(m, 0.05) == 0.05 and shift_limit(m, None) is None

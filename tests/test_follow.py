@@ -87,7 +87,7 @@ def test_false_alarms_rejected_and_id_stable_while_tracked() -> None:
 
 def test_lost_face_back_within_max_gap_keeps_its_id_later_gets_a_new_one() -> None:
     face = [np.array([40.0, 30, 50, 50])]
-    for gap, back_id in ((5, 0), (40, 1)):  # max_gap is 30 frames
+    for gap, back_id in ((5, 0), (70, 1)):  # max_gap is 60 frames
         world = World()
         script = [(face, [], 80)] * 5 + [([], [], 80)] * gap + [(face, [], 80)] * 5
         ids = [r.faces.track_ids.tolist() for r in _run(world, script)]

@@ -190,8 +190,9 @@ class FaceFollower:
     def _revive(self, image: np.ndarray) -> None:
         """Look for each recently lost face where it was lost, with the model alone: it is back
         (same id) when the crop there scores at least `accept_score`, passes the shift test and
-        holds no tracked face (a lost track lying under a tracked face is not looked at). Catches a face coming out from behind an occluder or back into the
-        frame before the detector would."""
+        holds no tracked face (a lost track lying under a tracked face is not looked at).
+        Catches a face coming out from behind an occluder or back into the frame before the
+        detector would."""
         taken = self._boxes([t.raw for t in self._tracks])
         where = np.stack([t.expected(self._index) for t in self._gone])
         free = ~self._same_face(self._boxes(list(where)), taken).any(axis=1)  # not under a tracked face

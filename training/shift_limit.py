@@ -7,7 +7,7 @@ points move depends on the model (how much box jitter it was trained on), so the
 to the weights: `training.score_head --max-shift-error X` stores it in their metadata and
 `LandmarkModel.max_shift_error` reads it. Run this on a model trained without the validation
 people (`--train-set train`): it measures the shift error of the labelled validation faces as
-`find_faces` sees them (detector box, refined crop) and of non-face candidates (stills detector
+`find_faces` sees them (detector box, refined crop: `vidkp.candidates.refine`) and of non-face candidates (stills detector
 at min_neighbors 1, boxes not touching the face, face score >= 0.5), and prints, per limit, the
 share of faces kept and non-faces rejected, and the least limit keeping `--keep` of the faces.
 """
@@ -20,20 +20,11 @@ import torch
 
 from training.boxfit import match
 from training.dataset import make_splits
-from vidkp.candidates import shift_error
+from vidkp.candidates import refine, shift_error
 from vidkp.detect import HaarDetector, still_detector
 from vidkp.landmarks import LandmarkModel
-from vidkp.shape import box_from_landmarks, roll_degrees
+from vidkp.shape import box_from_landmarks
 from vidkp.track import iou_matrix
-
-
-def refined(model: LandmarkModel, image: np.ndarray, boxes: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """As `find_faces`: points, scores, crop boxes and angles of the second (refined) crop of each box."""
-    first, _ = model.predict(image, boxes)
-    crops, angles = model.box_from_landmarks(first), roll_degrees(first)
-    kps, scores = model.predict(image, crops, angles)
-    return kps, scores, crops, angles
 
 
 def measure(model: LandmarkModel, split: str, data_dir: str) -> tuple[np.ndarray, np.ndarray]:
@@ -44,15 +35,16 @@ def measure(model: LandmarkModel, split: str, data_dir: str) -> tuple[np.ndarray
     pos, neg = [], []
     for i in range(len(data)):
         image, gt = data.image(i), data.keypoints[i]
-        j = match(faces_det(image).boxes, gt)
+        found = faces_det(image).boxes
+        j = match(found, gt)
         if j >= 0:
-            kps, _, crops, angles = refined(model, image, faces_det(image).boxes[j:j + 1])
+            kps, _, crops, angles = refine(model, image, found[j:j + 1])
             pos.append(shift_error(model, image, crops, angles, kps))
         boxes = wide(image).boxes
         face = box_from_landmarks(gt[None], model.box_relation)
         away = boxes[iou_matrix(boxes, face)[:, 0] < 0.05]
         if len(away):
-            kps, scores, crops, angles = refined(model, image, away)
+            kps, scores, crops, angles = refine(model, image, away)
             ok = (scores >= 0.5) & (iou_matrix(model.box_from_landmarks(kps), face)[:, 0] < 0.05)
             if ok.any():
                 neg.append(shift_error(model, image, crops[ok], angles[ok], kps[ok]))

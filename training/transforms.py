@@ -77,9 +77,9 @@ def scale_about_center(size: int, k: float) -> np.ndarray:
 def geometric(kps: np.ndarray, rel: BoxRelation, spec: CropSpec, rng: np.random.Generator,
               cfg: AugmentConfig) -> tuple[np.ndarray, bool]:
     """Random image->crop matrix (2x3) for a face with points `kps`, and whether it flips."""
-    jit = np.clip(rng.normal(size=3), -3, 3) * cfg.jitter
-    if cfg.fine > 0 and rng.random() < cfg.fine:  # framed as a crop from predicted points is
-        jit *= cfg.fine_jitter / max(cfg.jitter, 1e-9)
+    z = np.clip(rng.normal(size=3), -3, 3)
+    fine = cfg.fine > 0 and rng.random() < cfg.fine  # framed as a crop from predicted points is
+    jit = z * (cfg.fine_jitter if fine else cfg.jitter)
     box = box_from_landmarks(kps, rel, jit)[0]
     angle = float(np.clip(rng.normal(), -3, 3) * cfg.rotate)
     m = _h(box_matrix(box, spec, angle))

@@ -75,6 +75,26 @@ def shift_error(model: PointModel, image: np.ndarray, box: np.ndarray, angles: n
     return np.linalg.norm(again - kps, axis=2).mean(axis=1) / np.maximum(iod, 1e-6)
 
 
+def refine(model: PointModel, image: np.ndarray, boxes: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Predict each box (n, 4), then again from a box framing its own points (as a tracker
+    crops): points, scores, and the crop boxes and angles of that second prediction."""
+    first, _ = model.predict(image, boxes)
+    crops, angles = model.box_from_landmarks(first), roll_degrees(first)
+    kps, scores = model.predict(image, crops, angles)
+    return kps, scores, crops, angles
+
+
+def steady(model: PointModel, image: np.ndarray, crops: np.ndarray, angles: np.ndarray, kps: np.ndarray,
+           limit: ShiftLimit) -> np.ndarray:
+    """Mask (n,) of the predictions `kps` (from `crops`, `angles`) that pass the shift test at
+    `limit` ("auto": the model's own; None: all pass)."""
+    limit = shift_limit(model, limit)
+    if limit is None or not len(kps):
+        return np.ones(len(kps), bool)
+    return shift_error(model, image, crops, angles, kps) <= limit
+
+
 def find_faces(model: PointModel, detector: Callable[[np.ndarray], Faces], image: np.ndarray,
                min_score: float, max_shift_error: ShiftLimit = "auto", merge_iou: float = 0.3
                ) -> tuple[Faces, dict[str, float]]:
@@ -89,15 +109,11 @@ def find_faces(model: PointModel, detector: Callable[[np.ndarray], Faces], image
     times = {"detect": t1 - t0, "landmarks": 0.0}
     if not len(det):
         return Faces.empty(), times
-    first, _ = model.predict(image, det.boxes)
-    crop_boxes, angles = model.box_from_landmarks(first), roll_degrees(first)
-    kps, scores = model.predict(image, crop_boxes, angles)
+    kps, scores, crop_boxes, angles = refine(model, image, det.boxes)
     ok = np.isfinite(kps).all(axis=(1, 2)) & (scores >= min_score)
     kps, scores = kps[ok], scores[ok]
-    limit = shift_limit(model, max_shift_error)
-    if len(kps) and limit is not None:
-        steady = shift_error(model, image, crop_boxes[ok], angles[ok], kps) <= limit
-        kps, scores = kps[steady], scores[steady]
+    still = steady(model, image, crop_boxes[ok], angles[ok], kps, max_shift_error)
+    kps, scores = kps[still], scores[still]
     times["landmarks"] = time.perf_counter() - t1
     if not len(kps):
         return Faces.empty(), times

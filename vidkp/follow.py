@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 
 from vidkp.candidates import (PointModel, ShiftLimit, centre_distances, find_faces, predict_from_points, same_face,
-                              shift_error, shift_limit)
+                              steady)
 from vidkp.cuts import CutDetector
 from vidkp.faces import Faces
 from vidkp.shape import roll_degrees
@@ -195,7 +195,7 @@ class FaceFollower:
         detector would."""
         taken = self._boxes([t.raw for t in self._tracks])
         where = np.stack([t.expected(self._index) for t in self._gone])
-        free = ~self._same_face(self._boxes(list(where)), taken).any(axis=1)  # not under a tracked face
+        free = ~self._same_face(self.model.box_from_landmarks(where), taken).any(axis=1)  # not under a tracked face
         if not free.any():
             return
         kps = np.full(where.shape, np.nan, np.float32)
@@ -204,13 +204,10 @@ class FaceFollower:
         idx = np.flatnonzero((scores >= self.cfg.accept_score) & np.isfinite(kps).all(axis=(1, 2)))
         if not len(idx):
             return
-        limit = shift_limit(self.model, self.cfg.max_shift_error)
-        if limit is not None:
-            t0 = time.perf_counter()
-            crops = self.model.box_from_landmarks(where[idx])
-            moved = shift_error(self.model, image, crops, roll_degrees(where[idx]), kps[idx])
-            self._times["landmarks"] += time.perf_counter() - t0
-            idx = idx[moved <= limit]
+        t0 = time.perf_counter()
+        idx = idx[steady(self.model, image, self.model.box_from_landmarks(where[idx]), roll_degrees(where[idx]),
+                         kps[idx], self.cfg.max_shift_error)]
+        self._times["landmarks"] += time.perf_counter() - t0
         back: list[int] = []
         for j, box in zip(idx, self._boxes([kps[j] for j in idx])):
             if len(taken) and self._same_face(box[None], taken).any():

@@ -20,6 +20,7 @@ class World:
         self.faces: list[np.ndarray] = []  # true boxes x, y, w, h
         self.false_alarms: list[np.ndarray] = []
         self.detector_calls = 0
+        self.frame = 0
 
 
 class FakeDetector:
@@ -115,6 +116,33 @@ def test_lost_face_revived_by_the_model_alone_where_it_was_lost() -> None:
             ids.append(follower.step(_frame(color, faces), i / 30.0).faces.track_ids.tolist())
         assert ids[:5] == [[0]] * 5 and ids[5:9] == [[]] * 4
         assert ids[9:] == ([[0]] * 5 if revive else [[]] * 5), revive
+
+
+class LargeFacesDetector(FakeDetector):
+    """A quick detector: finds only faces of at least 40 px; logs the frames it ran on."""
+
+    def __init__(self, world: World, log: list[int]) -> None:
+        super().__init__(world)
+        self.log = log
+
+    def __call__(self, image: np.ndarray) -> Faces:
+        self.log.append(self.world.frame)
+        found = super().__call__(image)
+        return found[found.boxes[:, 2] >= 40]
+
+
+def test_quick_passes_between_full_ones_find_large_faces_only() -> None:
+    world, quick_frames = World(), []
+    big, small = np.array([10.0, 30, 50, 50]), np.array([110.0, 30, 20, 20])
+    follower = FaceFollower(FakeModel(world), FakeDetector(world), FollowConfig(smooth=False, still_change=None),
+                            quick=LargeFacesDetector(world, quick_frames))
+    ids = []
+    for i in range(45):  # detect_every 10, full_every 2: full passes on frames 0, 20, 40
+        world.frame = i
+        world.faces = [big, small] if i >= 12 else [big]
+        ids.append(sorted(follower.step(_frame(80, world.faces), i / 30.0).faces.track_ids.tolist()))
+    assert quick_frames == [10, 30]
+    assert ids[19] == [0] and ids[20] == [0, 1]  # the small face waits for the full pass
 
 
 def test_tracking_follows_fast_steady_motion() -> None:

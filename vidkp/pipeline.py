@@ -126,7 +126,8 @@ class Pipeline:
         self.config = config
         self.landmarker = FaceLandmarker(config.weights, detector=video_detector(config.min_face, config.max_side))
         follow = FollowConfig(detect_every=config.detect_every, smooth=config.smooth)
-        self.video_follower = FaceFollower(self.landmarker.model, self.landmarker.detector, follow)
+        self.video_follower = FaceFollower(self.landmarker.model, self.landmarker.detector, follow,
+                                           quick=video_detector(config.min_face, config.max_side, downscale=2))
         self.image_follower = FaceFollower(self.landmarker.model, still_detector(config.min_face, config.image_max_side),
                                            follow)
         self.annotator = Annotator()

@@ -4,7 +4,9 @@ duplicates merged."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from vidkp.errors import InputError
 from vidkp.faces import Faces
 from vidkp.follow import FaceFollower, FollowConfig
 from vidkp.shape import roll_degrees
@@ -143,6 +145,12 @@ def test_quick_passes_between_full_ones_find_large_faces_only() -> None:
         ids.append(sorted(follower.step(_frame(80, world.faces), i / 30.0).faces.track_ids.tolist()))
     assert quick_frames == [10, 30]
     assert ids[19] == [0] and ids[20] == [0, 1]  # the small face waits for the full pass
+
+
+def test_follow_config_refuses_periods_below_one() -> None:
+    for name in ("detect_every", "full_every", "max_gap"):
+        with pytest.raises(InputError, match=name):
+            FollowConfig(**{name: 0})
 
 
 def test_tracking_follows_fast_steady_motion() -> None:

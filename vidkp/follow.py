@@ -32,6 +32,7 @@ import numpy as np
 from vidkp.candidates import (PointModel, ShiftLimit, centre_distances, find_faces, predict_from_points, same_face,
                               steady)
 from vidkp.cuts import CutDetector
+from vidkp.errors import InputError
 from vidkp.faces import Faces
 from vidkp.shape import roll_degrees
 from vidkp.smooth import OneEuroFilter
@@ -84,6 +85,11 @@ class FollowConfig:
     real clip 52.9 vs 38.2 frames/s (3: 0.940, a face coming back at the frame edge found late)."""
     min_cutoff: float = 0.3
     beta: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("detect_every", "detect_every_empty", "detect_max_every", "full_every", "max_gap"):
+            if getattr(self, name) < 1:
+                raise InputError(f"FollowConfig.{name}: expected >= 1, got {getattr(self, name)!r}")
 
 
 REVIVE_DISTANCE = 0.75

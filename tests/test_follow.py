@@ -147,10 +147,30 @@ def test_quick_passes_between_full_ones_find_large_faces_only() -> None:
     assert ids[19] == [0] and ids[20] == [0, 1]  # the small face waits for the full pass
 
 
+def test_search_slows_down_once_no_face_has_been_seen_for_empty_patience_frames() -> None:
+    face = np.array([40.0, 30, 50, 50])  # appears at frame 65
+    calls, found = {}, {}
+    for patience in (30, None):
+        world = World()
+        follower = FaceFollower(FakeModel(world), FakeDetector(world),
+                                FollowConfig(smooth=False, still_change=None, empty_patience=patience))
+        for i in range(80):
+            world.faces = [face] if i >= 65 else []
+            if i == 65:
+                calls[patience] = world.detector_calls
+            if len(follower.step(_frame(80, world.faces), i / 30.0).faces) and patience not in found:
+                found[patience] = i
+    # every 3 frames throughout, or every 3 frames up to frame 27 and every 10 from frame 30
+    assert calls == {None: 22, 30: 14}
+    assert found == {None: 66, 30: 70}  # a face in a long empty stretch waits for the next 10th frame
+
+
 def test_follow_config_refuses_periods_below_one() -> None:
     for name in ("detect_every", "full_every", "max_gap"):
         with pytest.raises(InputError, match=name):
             FollowConfig(**{name: 0})
+    with pytest.raises(InputError, match="empty_patience"):
+        FollowConfig(empty_patience=-1)
 
 
 def test_tracking_follows_fast_steady_motion() -> None:

@@ -37,13 +37,6 @@ Method = Callable[[np.ndarray, float], Output]
 REAL_SHOTS = ((0, 19), (20, 81), (82, 210), (211, 274))
 
 
-def vars_of(det: HaarDetector) -> dict:
-    """The constructor arguments of a HaarDetector."""
-    return {"min_face": det.min_face, "max_side": det.max_side, "scale_factor": det.scale_factor,
-            "min_neighbors": det.min_neighbors, "cascades": det.cascades, "contrast": det.contrast,
-            "downscale": det.downscale}
-
-
 def frames(path: Path) -> Iterator[tuple[np.ndarray, float]]:
     cap = cv2.VideoCapture(str(path))
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
@@ -60,8 +53,8 @@ def frames(path: Path) -> Iterator[tuple[np.ndarray, float]]:
 def vidkp_tracking(model: LandmarkModel, detector: dict | None = None, follow: dict | None = None) -> Method:
     """vidkp's follower as `vidkp run` builds it (quick passes at half the detector's resolution);
     `detector` / `follow` override `HaarDetector` / `FollowConfig` fields."""
-    det = HaarDetector(**{**vars_of(video_detector()), **(detector or {})})
-    quick = HaarDetector(**{**vars_of(det), "downscale": 2 * det.downscale})
+    det = video_detector().replace(**(detector or {}))
+    quick = det.replace(downscale=2 * det.downscale)
     follower = FaceFollower(model, det, FollowConfig(**(follow or {})), quick=quick)
 
     def step(image: np.ndarray, t: float) -> Output:

@@ -32,3 +32,10 @@ def test_clahe_finds_a_dark_face_on_a_bright_background_that_global_equalisation
     assert video_detector().contrast == "clahe"
     clahe, equalize = hits(video_detector()), hits(HaarDetector(min_neighbors=3))
     assert clahe == 20 and equalize < 15, (clahe, equalize)
+
+
+def test_replace_keeps_every_other_setting() -> None:
+    det = video_detector(min_face=30, max_side=480)
+    quick = det.replace(downscale=2)
+    assert quick.settings == {**det.settings, "downscale": 2.0}
+    assert HaarDetector(**det.settings).settings == det.settings

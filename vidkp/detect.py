@@ -7,7 +7,7 @@ exactly that convention, so boxes from another detector should be mapped to it f
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import cv2
 import numpy as np
@@ -69,6 +69,17 @@ class HaarDetector:
             raise ModelError(f"downscale must be at least 1, got {downscale}")
         self.downscale = float(downscale)
         self._normalize = CONTRAST[contrast]()
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The constructor arguments this detector was built with."""
+        return {"min_face": self.min_face, "max_side": self.max_side, "scale_factor": self.scale_factor,
+                "min_neighbors": self.min_neighbors, "cascades": self.cascades, "contrast": self.contrast,
+                "downscale": self.downscale}
+
+    def replace(self, **changes: Any) -> HaarDetector:
+        """A new detector with this one's settings except `changes` (constructor arguments)."""
+        return HaarDetector(**{**self.settings, **changes})
 
     def __call__(self, image: np.ndarray) -> Faces:
         gray = to_gray(image)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 import vidkp  # noqa: E402
 from vidkp.config import RunConfig  # noqa: E402
 from vidkp.decode import VideoReader  # noqa: E402
-from vidkp.distributed import init_local_ray  # noqa: E402
+from vidkp.ray_workers import init_local_ray  # noqa: E402
 from vidkp.pipeline import Pipeline  # noqa: E402
 from vidkp.sample import render_frames, write_clip  # noqa: E402
 from vidkp.sources import expand  # noqa: E402

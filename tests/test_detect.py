@@ -1,5 +1,4 @@
 """HaarDetector options: contrast normalisation (CLAHE for video passes) and bad arguments."""
-import numpy as np
 import pytest
 
 from vidkp.detect import HaarDetector, video_detector

@@ -60,7 +60,9 @@ class LandmarkModel:
             net.load_state_dict(load_file(str(path)))
         except RuntimeError as e:
             raise ModelError(f"weights at {path} do not fit architecture {self.arch!r}: {e}") from e
-        self.net = nets.fuse_batchnorm(net.eval()).to(device)
+        # channels-last weights: 1.5-2.4 vs 3.7 ms per face at batch 1 on one CPU thread
+        # (benchmarks/bench_landmarks.py --formats); outputs differ from contiguous by ~1e-5
+        self.net = nets.fuse_batchnorm(net.eval()).to(device, memory_format=torch.channels_last)
         self.device = device
         self.has_score = bool(getattr(net, "has_score", False))
         rel = meta.get("box_relation")

@@ -1,6 +1,7 @@
 """Landmark-stage speed: ms per face (crop + forward + map back), `LandmarkModel.predict`.
 
     python -m benchmarks.bench_landmarks [--weights W ...] [--threads 1] [--batches 1,32]
+        [--formats channels_last,contiguous --rounds 5]
 
 Times the shipped default weights unless --weights is given; the image content does not
 matter for timing, so a synthetic 640x480 frame with a 200 px face box is used.
@@ -18,28 +19,44 @@ from training.speed import ms_per_face
 from vidkp.landmarks import LandmarkModel, default_weights_path
 
 
+FORMATS = {"channels_last": torch.channels_last, "contiguous": torch.contiguous_format}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", action="append")
     ap.add_argument("--threads", default="1", help="comma list of torch thread counts")
     ap.add_argument("--batches", default="1,32")
     ap.add_argument("--repeats", type=int, default=100)
+    ap.add_argument("--formats", default="channels_last",
+                    help="comma list of weight memory formats to compare (channels_last, the shipped one; contiguous)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measure every row this many times, interleaved, and print the median and range")
     a = ap.parse_args()
     img = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
     box = np.array([220.0, 140.0, 200.0, 200.0])
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads available")
-    print("| model | params | input | threads | batch | ms/face |")
-    print("|---|---|---|---|---|---|")
+    rows: dict[tuple, list[float]] = {}
+    models = {}
     for w in a.weights or [str(default_weights_path())]:
-        model = LandmarkModel(w)
+        for fmt in a.formats.split(","):
+            model = LandmarkModel(w)
+            model.net = model.net.to(memory_format=FORMATS[fmt])
+            models[(w, fmt)] = model
+    for _ in range(a.rounds):
+        for (w, fmt), model in models.items():
+            for t in (int(v) for v in a.threads.split(",")):
+                for b in (int(v) for v in a.batches.split(",")):
+                    ms = ms_per_face(model, img, box, b, repeats=max(5, a.repeats // b), threads=t)
+                    rows.setdefault((w, fmt, t, b), []).append(ms)
+    print("| model | params | input | weights | threads | batch | ms/face | range |")
+    print("|---|---|---|---|---|---|---|---|")
+    for (w, fmt, t, b), ms in rows.items():
+        model = models[(w, fmt)]
         params = sum(p.numel() for p in model.net.parameters())
-        for t in (int(v) for v in a.threads.split(",")):
-            for b in (int(v) for v in a.batches.split(",")):
-                reps = max(5, a.repeats // b)
-                ms = ms_per_face(model, img, box, b, repeats=reps, threads=t)
-                print(f"| {model.arch} | {params / 1e6:.2f} M | {model.spec.size} px | {t} | {b} | {ms:.2f} |", flush=True)
-
+        print(f"| {model.arch} | {params / 1e6:.2f} M | {model.spec.size} px | {fmt} | {t} | {b} | "
+              f"{np.median(ms):.2f} | {min(ms):.2f}-{max(ms):.2f} |")
 
 if __name__ == "__main__":
     main()

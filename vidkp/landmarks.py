@@ -60,7 +60,7 @@ class LandmarkModel:
             net.load_state_dict(load_file(str(path)))
         except RuntimeError as e:
             raise ModelError(f"weights at {path} do not fit architecture {self.arch!r}: {e}") from e
-        # channels-last weights: 1.5-2.4 vs 3.7 ms per face at batch 1 on one CPU thread
+        # channels-last weights: 2.2-2.4 vs 3.0-4.1 ms per face at batch 1 on one CPU thread
         # (benchmarks/bench_landmarks.py --formats); outputs differ from contiguous by ~1e-5
         self.net = nets.fuse_batchnorm(net.eval()).to(device, memory_format=torch.channels_last)
         self.device = device

@@ -4,9 +4,11 @@ Per frame: a scene cut ends every track; each live track is re-cropped from its 
 points (a Haar-like box and the eye-line roll, as training crops are made) and re-predicted;
 the model's face score decides when a track is lost. The detector runs on the first frame,
 after a cut, right after a loss, and on every `detect_every`-th frame while faces are tracked
-(every `detect_every_empty`-th while none is), counted from the start of the video, so a
-follower started mid-video (a segment of a split video, `reset(start)`) detects on the frames
-an unsplit run does. Such a periodic pass is skipped while the picture outside the tracked
+(every `detect_every_empty`-th while none is or a lost one may come back, and every
+`detect_every`-th again once no face has been followed for `empty_patience` frames), counted
+from the start of the video, so a follower started mid-video (a segment of a split video,
+`reset(start)`) detects on the frames an unsplit run does (in a faceless stretch it searches
+more often during its first `empty_patience` frames, as at a video's start). Such a periodic pass is skipped while the picture outside the tracked
 faces is unchanged since the previous periodic frame (a new face cannot appear without changing
 it), except on every `detect_max_every`-th frame. With a `quick` detector, most periodic passes
 use it (large faces only, a quarter of the cost; `full_every`). Detections go through

@@ -41,9 +41,7 @@ def main() -> None:
     models = {}
     for w in a.weights or [str(default_weights_path())]:
         for fmt in a.formats.split(","):
-            model = LandmarkModel(w)
-            model.net = model.net.to(memory_format=FORMATS[fmt])
-            models[(w, fmt)] = model
+            models[(w, fmt)] = LandmarkModel(w, memory_format=FORMATS[fmt])
     for _ in range(a.rounds):
         for (w, fmt), model in models.items():
             for t in (int(v) for v in a.threads.split(",")):

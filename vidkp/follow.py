@@ -8,9 +8,10 @@ after a cut, right after a loss, and on every `detect_every`-th frame while face
 `detect_every`-th again once no face has been followed for `empty_patience` frames), counted
 from the start of the video, so a follower started mid-video (a segment of a split video,
 `reset(start)`) detects on the frames an unsplit run does (in a faceless stretch it searches
-more often during its first `empty_patience` frames, as at a video's start). Such a periodic pass is skipped while the picture outside the tracked
-faces is unchanged since the previous periodic frame (a new face cannot appear without changing
-it), except on every `detect_max_every`-th frame. With a `quick` detector, most periodic passes
+more often during its first `empty_patience` frames, as at a video's start). Such a periodic
+pass is skipped while the picture outside the tracked faces is unchanged since the previous
+periodic frame (a new face cannot appear without changing it), except on every
+`detect_max_every`-th frame. With a `quick` detector, most periodic passes
 use it (large faces only, a quarter of the cost; `full_every`). Detections go through
 `vidkp.candidates.find_faces` (face score, shift test, duplicates merged); one on a tracked
 face re-seeds that track (undoing drift), one where a face lost within `max_gap` frames should
@@ -309,8 +310,9 @@ class FaceFollower:
         # search often while no face is tracked or a lost one may come back, unless none for long
         if cut or self._tracks or self._gone:
             self._seen = self._index
+        busy = bool(self._tracks) and not self._gone  # faces tracked, none expected back
         patient = self.cfg.empty_patience is None or self._index - self._seen < self.cfg.empty_patience
-        period = self.cfg.detect_every_empty if patient and not (self._tracks and not self._gone) else self.cfg.detect_every
+        period = self.cfg.detect_every if busy or not patient else self.cfg.detect_every_empty
         periodic = self._index % period == 0 and (self._index % self.cfg.detect_max_every == 0 or not self._still(image))
         if self._index % period == 0:
             self._ref_thumb = self.cuts.thumb

@@ -46,7 +46,11 @@ def read_metadata(path: str | Path) -> dict:
 class LandmarkModel:
     """A trained keypoint network plus the crop it expects. Loading uses safetensors (no pickle)."""
 
-    def __init__(self, weights: str | Path | None = None, device: str = "cpu") -> None:
+    def __init__(self, weights: str | Path | None = None, device: str = "cpu",
+                 memory_format: torch.memory_format = torch.channels_last) -> None:
+        """`memory_format` of the weights: channels-last (default) is faster on one CPU thread,
+        2.2-2.4 vs 3.0-4.1 ms per face at batch 1 (benchmarks/bench_landmarks.py --formats);
+        outputs differ from `torch.contiguous_format` by ~1e-5."""
         path = Path(weights) if weights else default_weights_path()
         if not path.is_file():
             raise ModelError(f"model weights not found at {path}")
@@ -60,9 +64,7 @@ class LandmarkModel:
             net.load_state_dict(load_file(str(path)))
         except RuntimeError as e:
             raise ModelError(f"weights at {path} do not fit architecture {self.arch!r}: {e}") from e
-        # channels-last weights: 2.2-2.4 vs 3.0-4.1 ms per face at batch 1 on one CPU thread
-        # (benchmarks/bench_landmarks.py --formats); outputs differ from contiguous by ~1e-5
-        self.net = nets.fuse_batchnorm(net.eval()).to(device, memory_format=torch.channels_last)
+        self.net = nets.fuse_batchnorm(net.eval()).to(device, memory_format=memory_format)
         self.device = device
         self.has_score = bool(getattr(net, "has_score", False))
         rel = meta.get("box_relation")

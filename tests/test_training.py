@@ -6,7 +6,7 @@ import torch
 
 from training import transforms as T
 from training.dataset import Samples
-from training.train import export, haar_batch, losses
+from training.train import batch_stream, epoch_batch, export, haar_batch, losses
 from vidkp import nets
 from vidkp.crop import CropSpec
 from vidkp.landmarks import LandmarkModel
@@ -64,3 +64,20 @@ def test_export_loads_through_landmark_model(tmp_path):
     kps, scores = model.predict(img, np.array([[20, 20, 50, 50]]))
     assert kps.shape == (1, 68, 2) and scores.shape == (1,)
     assert json.loads(json.dumps(model.box_from_landmarks(kps).tolist()))
+
+
+def test_batch_stream_gives_the_same_batches_with_worker_processes():
+    data = _toy_faces(6, np.random.default_rng(1))
+    spec = CropSpec(size=32, scale=1.3)
+
+    def make(step: int):
+        return haar_batch(data, epoch_batch(len(data), 4, step, 0), REL, spec, np.random.default_rng([0, step]),
+                          T.AugmentConfig(), None)
+
+    serial = list(batch_stream(make, 3, 12, workers=0))
+    forked = list(batch_stream(make, 3, 12, workers=2))
+    assert len(serial) == len(forked) == 9
+    for a, b in zip(serial, forked):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(serial[0][0], serial[1][0])

@@ -1,5 +1,7 @@
 """Train a keypoint network: `python -m training.train DATA_DIR --out runs/NAME [options]`.
 
+Runs on CPU by default; `--device cuda --workers N` trains on a GPU with N processes making the
+augmented batches (the batches are the same for any N: each is a function of its step).
 Seeded and resumable (re-running the same command continues from `OUT/checkpoint.pt`), with
 progress lines, loss curves in `OUT/curves.csv`, and the final weights exported as safetensors
 (`OUT/weights.safetensors`) with the metadata `vidkp.landmarks.LandmarkModel` needs.
@@ -13,7 +15,10 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing as mp
 import time
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -56,9 +61,10 @@ def epoch_batch(n: int, batch: int, step: int, seed: int) -> np.ndarray:
 def losses(net: nn.Module, crops: np.ndarray, tgts: np.ndarray, labels: np.ndarray, recipe: str, size: int,
            wing_w: float = 8.0, wing_eps: float = 1.5) -> tuple[torch.Tensor, torch.Tensor]:
     """Point loss and face-score loss of one batch (crops (n, S, S) uint8, targets (n, 68, 2), labels (n,))."""
-    x = torch.from_numpy(crops.astype(np.float32)[:, None] / 255.0)
-    y = torch.from_numpy(tgts.reshape(len(tgts), -1))
-    lab = torch.from_numpy(labels)
+    dev = next(net.parameters()).device
+    x = torch.from_numpy(crops.astype(np.float32)[:, None] / 255.0).to(dev)
+    y = torch.from_numpy(tgts.reshape(len(tgts), -1)).to(dev)
+    lab = torch.from_numpy(labels).to(dev)
     out = net(x)
     if recipe == "udacity":  # the write-up's units: (px - 100) / 50 at 224 px
         k = size / 50.0
@@ -138,11 +144,44 @@ def predict_boxes(net: nn.Module, spec: CropSpec, images: list[np.ndarray], boxe
         crops = [to_gray(cv2.warpAffine(im, m, (spec.size, spec.size), flags=cv2.INTER_LINEAR,
                                         borderMode=cv2.BORDER_REPLICATE)) for im, m in zip(images[s:s + batch], mats)]
         x = torch.from_numpy(np.stack(crops).astype(np.float32)[:, None] / 255.0)
-        out = net(x).numpy()
+        out = net(x.to(next(net.parameters()).device)).cpu().numpy()
         p = (out[:, :136].reshape(-1, 68, 2) + 0.5) * spec.size
         pts += [apply_matrix(q, invert(m)) for q, m in zip(p, mats)]
         scores.append(1 / (1 + np.exp(-out[:, 136])) if out.shape[1] > 136 else np.ones(len(out)))
     return np.stack(pts), np.concatenate(scores)
+
+
+Batch = tuple[np.ndarray, np.ndarray, np.ndarray]  # crops, targets, labels
+_MAKE_BATCH: Callable[[int], Batch] | None = None  # set before forking the batch workers
+
+
+def _worker_batch(step: int) -> Batch:
+    return _MAKE_BATCH(step)
+
+
+def batch_stream(make: Callable[[int], Batch], start: int, stop: int, workers: int) -> Iterator[Batch]:
+    """Batches of steps start..stop-1 in order; `workers` > 0 makes them in forked processes.
+
+    A batch is a function of its step alone, so the stream is the same for any number of workers.
+    At most 4 batches per worker are made ahead.
+    """
+    global _MAKE_BATCH
+    if workers <= 0:
+        yield from (make(s) for s in range(start, stop))
+        return
+    _MAKE_BATCH = make
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)  # stops OpenCV's thread pool: a forked child cannot use (or stop) the parent's
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            pending, nxt = deque(), start
+            while pending or nxt < stop:
+                while nxt < stop and len(pending) < 4 * workers:
+                    pending.append(pool.apply_async(_worker_batch, (nxt,)))
+                    nxt += 1
+                yield pending.popleft().get()
+    finally:
+        cv2.setNumThreads(threads)
 
 
 def export(net: nn.Module, arch: str, arch_kwargs: dict, spec: CropSpec, rel: BoxRelation, path: Path,
@@ -151,7 +190,7 @@ def export(net: nn.Module, arch: str, arch_kwargs: dict, spec: CropSpec, rel: Bo
     meta = {"arch": arch, "arch_kwargs": json.dumps(arch_kwargs), "crop": json.dumps(asdict(spec)),
             "version": VERSION, "box_relation": rel.to_json()}
     meta.update({k: str(v) for k, v in (extra or {}).items()})
-    state = {k: v.detach().contiguous().clone() for k, v in net.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous().clone() for k, v in net.state_dict().items()}
     save_file(state, str(path), metadata=meta)
 
 
@@ -176,6 +215,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--score-weight", type=float, default=1.0)
     ap.add_argument("--aug", default="{}", help="JSON overrides of training.transforms.AugmentConfig")
     ap.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    ap.add_argument("--device", default="cpu", help="torch device to train on (cpu, cuda)")
+    ap.add_argument("--workers", type=int, default=0, help="processes making batches (0: in the training loop)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--log-every", type=int, default=100)
@@ -204,7 +245,7 @@ def main(argv: list[str] | None = None) -> None:
           f"{steps} steps of {a.batch}; loaded in {time.time() - t0:.1f} s", flush=True)
 
     torch.manual_seed(a.seed)
-    net = nets.create(a.arch, **arch_kwargs)
+    net = nets.create(a.arch, **arch_kwargs).to(a.device)
     n_params = sum(p.numel() for p in net.parameters())
     if a.recipe == "udacity":
         opt = torch.optim.Adam(net.parameters(), lr=a.lr)
@@ -216,12 +257,12 @@ def main(argv: list[str] | None = None) -> None:
             opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + np.cos(np.pi * min(s, steps) / steps)))
     ckpt, step, elapsed = out / "checkpoint.pt", 0, 0.0
     if ckpt.is_file():
-        st = torch.load(ckpt, weights_only=False)
+        st = torch.load(ckpt, weights_only=False, map_location=a.device)
         net.load_state_dict(st["net"])
         opt.load_state_dict(st["opt"])
         if sched is not None:
             sched.load_state_dict(st["sched"])
-        torch.set_rng_state(st["torch_rng"])
+        torch.set_rng_state(st["torch_rng"].cpu())
         step, elapsed = st["step"], st["elapsed"]
         print(f"resumed at step {step}", flush=True)
     curves = out / "curves.csv"
@@ -232,14 +273,16 @@ def main(argv: list[str] | None = None) -> None:
     run_loss = np.zeros(3)
     n_run = 0
     t_start = time.time() - elapsed
-    while step < steps:
-        net.train()
-        rng = np.random.default_rng([a.seed, step])  # per-step stream: resuming gives the same batches
-        idx = epoch_batch(len(data), a.batch, step, a.seed)
+
+    def make(s: int) -> Batch:
+        rng = np.random.default_rng([a.seed, s])  # per-step stream: resuming gives the same batches
+        idx = epoch_batch(len(data), a.batch, s, a.seed)
         if a.recipe == "udacity":
-            crops, tgts, labels = udacity_batch(data, idx, spec, rng)
-        else:
-            crops, tgts, labels = haar_batch(data, idx, rel, spec, rng, cfg, haar)
+            return udacity_batch(data, idx, spec, rng)
+        return haar_batch(data, idx, rel, spec, rng, cfg, haar)
+
+    for crops, tgts, labels in batch_stream(make, step, steps, a.workers):
+        net.train()
         pl, sl = losses(net, crops, tgts, labels, a.recipe, spec.size, a.wing_w, a.wing_eps)
         loss = pl + a.score_weight * sl
         opt.zero_grad(set_to_none=True)

@@ -43,7 +43,7 @@ class FakeModel:
     def __init__(self, world: World) -> None:
         self.world = world
 
-    def predict(self, image, boxes, angles=None):
+    def predict(self, image, boxes, angles=None, mirror=False):
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         kps, scores = [], []
         truth = np.array(self.world.faces, np.float32).reshape(-1, 4)

@@ -6,6 +6,7 @@ from training.dataset import make_splits
 from training.metrics import nme
 from tests._data import data_dir
 from vidkp.landmarks import FaceLandmarker, LandmarkModel, default_weights_path
+from vidkp.shape import MIRROR_PERM
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -73,3 +74,18 @@ def test_shift_limit_travels_with_the_weights(tmp_path):
     assert m.max_shift_error == pytest.approx(0.123)
     assert shift_limit(m, "auto") == pytest.approx(0.123)
     assert shift_limit(m, 0.05) == 0.05 and shift_limit(m, None) is None
+
+
+def test_mirror_averaging_is_the_same_for_a_crop_and_its_mirror_image(model, holdout):
+    """Flip test-time averaging predicts a crop and its mirror alike: the points of the mirrored
+    crop are the mirror image of the crop's (catches a wrong point swap or pixel-centre offset)."""
+    size = model.spec.size
+    crops, _ = model.crops(holdout.image(1), model.box_from_landmarks(holdout.keypoints[1:2]))
+    plain, _ = model.forward(crops)
+    pts, scores = model.forward(crops, mirror=True)
+    back, _ = model.forward(np.ascontiguousarray(crops[:, :, ::-1]), mirror=True)
+    back = back[:, MIRROR_PERM]
+    back[..., 0] = size - 1 - back[..., 0]
+    np.testing.assert_allclose(back, pts, atol=1e-3)
+    assert 0 < np.abs(pts - plain).mean() < 0.05 * size
+    np.testing.assert_array_equal(scores, model.forward(crops)[1])

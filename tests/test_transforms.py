@@ -2,7 +2,7 @@ import numpy as np
 
 from training import transforms as T
 from vidkp.crop import CropSpec
-from vidkp.shape import BoxRelation
+from vidkp.shape import MIRROR_PAIRS, MIRROR_PERM, BoxRelation
 
 REL = BoxRelation(dx=0.0, dy=-0.19, log_side=0.16, sd_x=0.11, sd_y=0.04, sd_log_side=0.08)
 GEOMETRY_ONLY = T.AugmentConfig(jitter=2.0, scale=0.1, rotate=15.0, flip=0.5, colour=0.0, brightness=0.0,
@@ -42,11 +42,11 @@ def test_keypoints_follow_the_image_under_geometric_augmentation():
 
 
 def test_flip_permutation_is_a_mirror_involution():
-    assert np.array_equal(T.FLIP_PERM[T.FLIP_PERM], np.arange(68))
+    assert np.array_equal(MIRROR_PERM[MIRROR_PERM], np.arange(68))
     for a, b in [(0, 16), (36, 45), (39, 42), (17, 26), (48, 54), (31, 35), (60, 64)]:
-        assert T.FLIP_PERM[a] == b
+        assert MIRROR_PERM[a] == b
     for fixed in (8, 27, 30, 33, 51, 57, 62, 66):
-        assert T.FLIP_PERM[fixed] == fixed
+        assert MIRROR_PERM[fixed] == fixed
 
 
 def test_flip_keeps_left_right_semantics():
@@ -54,13 +54,13 @@ def test_flip_keeps_left_right_semantics():
     kps = np.zeros((68, 2))
     kps[:, 1] = np.linspace(60, 200, 68)
     kps[:, 0] = 150.0
-    for a, b in T._PAIRS:
+    for a, b in MIRROR_PAIRS:
         d = 10 + a % 7 * 5
         kps[a, 0], kps[b, 0] = 150 - d, 150 + d
     img = np.zeros((300, 300, 3), np.uint8)
     cfg = T.AugmentConfig(jitter=0, scale=0, rotate=0, flip=1.0)
     _, tgt = T.positive(img, kps, REL, CropSpec(size=64, scale=1.3), np.random.default_rng(0), cfg)
-    for a, b in T._PAIRS:
+    for a, b in MIRROR_PAIRS:
         assert tgt[a, 0] < tgt[b, 0]
 
 

@@ -16,22 +16,7 @@ import cv2
 import numpy as np
 
 from vidkp.crop import CropSpec, apply_matrix, box_matrix, to_gray
-from vidkp.shape import BoxRelation, box_from_landmarks
-
-# iBUG 68-point mirror pairs: jaw, brows, nose base, eyes, outer and inner lips
-_PAIRS = ([(i, 16 - i) for i in range(8)] + [(17 + i, 26 - i) for i in range(5)] + [(31, 35), (32, 34)]
-          + [(36, 45), (37, 44), (38, 43), (39, 42), (40, 47), (41, 46)]
-          + [(48, 54), (49, 53), (50, 52), (55, 59), (56, 58), (60, 64), (61, 63), (65, 67)])
-
-
-def _flip_perm() -> np.ndarray:
-    perm = np.arange(68)
-    for a, b in _PAIRS:
-        perm[a], perm[b] = b, a
-    return perm
-
-
-FLIP_PERM = _flip_perm()
+from vidkp.shape import MIRROR_PERM, BoxRelation, box_from_landmarks
 
 
 @dataclass(frozen=True)
@@ -94,7 +79,7 @@ def target_points(kps: np.ndarray, matrix: np.ndarray, flip: bool, size: int) ->
     """Ground-truth points mapped into the crop, in the network's output units (crop side, centred)."""
     pts = apply_matrix(kps, matrix)
     if flip:
-        pts = pts[FLIP_PERM]
+        pts = pts[MIRROR_PERM]
     return (pts / size - 0.5).astype(np.float32)
 
 

@@ -25,8 +25,8 @@ class PointModel(Protocol):
     max_shift_error: float
     """The model's own shift-test limit (calibrated with it on validation faces)."""
 
-    def predict(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray]: ...
+    def predict(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None,
+                mirror: bool = False) -> tuple[np.ndarray, np.ndarray]: ...
 
     def box_from_landmarks(self, kps: np.ndarray) -> np.ndarray: ...
 
@@ -43,9 +43,11 @@ def same_face(a: np.ndarray, b: np.ndarray, merge_iou: float = 0.3) -> np.ndarra
     return (centre_distances(a, b) < 0.5) | (iou_matrix(a, b) > merge_iou)
 
 
-def predict_from_points(model: PointModel, image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Re-predict faces from their points (n, 68, 2): Haar-like box and eye-line roll, as a tracker crops."""
-    return model.predict(image, model.box_from_landmarks(kps), roll_degrees(kps))
+def predict_from_points(model: PointModel, image: np.ndarray, kps: np.ndarray, mirror: bool = False
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Re-predict faces from their points (n, 68, 2): Haar-like box and eye-line roll, as a tracker
+    crops (`mirror`: flip test-time averaging)."""
+    return model.predict(image, model.box_from_landmarks(kps), roll_degrees(kps), mirror)
 
 
 SHIFT = (0.15, 0.10)
@@ -96,13 +98,15 @@ def steady(model: PointModel, image: np.ndarray, crops: np.ndarray, angles: np.n
 
 
 def find_faces(model: PointModel, detector: Callable[[np.ndarray], Faces], image: np.ndarray,
-               min_score: float, max_shift_error: ShiftLimit = "auto", merge_iou: float = 0.3
-               ) -> tuple[Faces, dict[str, float]]:
+               min_score: float, max_shift_error: ShiftLimit = "auto", merge_iou: float = 0.3,
+               mirror: bool = False) -> tuple[Faces, dict[str, float]]:
     """Faces of `image` whose model face score is at least `min_score` and whose points move
-    at most `max_shift_error` in the shift test ("auto": the model's own limit; None: no test), duplicates merged (the best
-    score stays), left to right; boxes are Haar-like boxes framing the points. Each detector box
-    is predicted twice: from the box, then from a box framing its own points (as a tracker
-    crops). Also returns the seconds spent in the detector ("detect") and the model ("landmarks")."""
+    at most `max_shift_error` in the shift test ("auto": the model's own limit; None: no test),
+    duplicates merged (the best score stays), left to right; boxes are Haar-like boxes framing
+    the points. Each detector box is predicted twice: from the box, then from a box framing its
+    own points (as a tracker crops); with `mirror`, the faces kept are predicted once more from
+    that crop with flip test-time averaging (their final points). Also returns the seconds spent
+    in the detector ("detect") and the model ("landmarks")."""
     t0 = time.perf_counter()
     det = detector(image)
     t1 = time.perf_counter()
@@ -111,11 +115,11 @@ def find_faces(model: PointModel, detector: Callable[[np.ndarray], Faces], image
         return Faces.empty(), times
     kps, scores, crop_boxes, angles = refine(model, image, det.boxes)
     ok = np.isfinite(kps).all(axis=(1, 2)) & (scores >= min_score)
-    kps, scores = kps[ok], scores[ok]
-    still = steady(model, image, crop_boxes[ok], angles[ok], kps, max_shift_error)
-    kps, scores = kps[still], scores[still]
-    times["landmarks"] = time.perf_counter() - t1
+    kps, scores, crop_boxes, angles = kps[ok], scores[ok], crop_boxes[ok], angles[ok]
+    still = steady(model, image, crop_boxes, angles, kps, max_shift_error)
+    kps, scores, crop_boxes, angles = kps[still], scores[still], crop_boxes[still], angles[still]
     if not len(kps):
+        times["landmarks"] = time.perf_counter() - t1
         return Faces.empty(), times
     boxes = model.box_from_landmarks(kps)
     same = same_face(boxes, boxes, merge_iou)
@@ -124,4 +128,9 @@ def find_faces(model: PointModel, detector: Callable[[np.ndarray], Faces], image
         if not any(same[i, j] for j in keep):
             keep.append(int(i))
     keep.sort(key=lambda i: (boxes[i, 0], boxes[i, 1]))
-    return Faces(boxes[keep], scores[keep].astype(np.float32), kps[keep].astype(np.float32)), times
+    kps, scores, boxes = kps[keep], scores[keep], boxes[keep]
+    if mirror:
+        kps = model.predict(image, crop_boxes[keep], angles[keep], mirror=True)[0]
+        boxes = model.box_from_landmarks(kps)
+    times["landmarks"] = time.perf_counter() - t1
+    return Faces(boxes, scores.astype(np.float32), kps.astype(np.float32)), times

@@ -17,8 +17,10 @@ from vidkp.errors import ModelError
 from vidkp.faces import Faces
 
 CASCADES = {"default": "haarcascade_frontalface_default.xml", "alt2": "haarcascade_frontalface_alt2.xml",
-            "alt": "haarcascade_frontalface_alt.xml"}
-"""Short names of OpenCV's bundled frontal cascades (all draw boxes in the same convention)."""
+            "alt": "haarcascade_frontalface_alt.xml", "profile": "haarcascade_profileface.xml"}
+"""Short names of OpenCV's bundled cascades. The frontal ones draw boxes in one convention; the
+profile cascade (faces turned to one side) frames them differently, which `find_faces` absorbs:
+it re-crops every box from its own predicted points."""
 
 
 CONTRAST: dict[str, Callable[[], Callable[[np.ndarray], np.ndarray]]] = {
@@ -104,11 +106,14 @@ class HaarDetector:
 
 
 def still_detector(min_face: int = 24, max_side: int = 1280) -> HaarDetector:
-    """The detector for still images: two cascades at `min_neighbors=3` find more faces
+    """The detector for still images: two frontal cascades at `min_neighbors=3` find more faces
     (validation people: 99.1% vs 94.5% for one cascade at 5; with CLAHE 98.3%, so stills keep
-    the global equalisation); the extra false alarms are left
-    to the model's face score and shift test (`vidkp.candidates.find_faces`)."""
-    return HaarDetector(min_face=min_face, max_side=max_side, min_neighbors=3, cascades=("default", "alt2"))
+    the global equalisation), and the profile cascade finds turned faces they miss (validation
+    people, end to end: 99.71% vs 98.84% found, failure 2.9-3.8% vs 3.5-4.1% for two models,
+    ~1.7x the time); the extra false alarms are left to the model's face score and shift test
+    (`vidkp.candidates.find_faces`)."""
+    return HaarDetector(min_face=min_face, max_side=max_side, min_neighbors=3,
+                        cascades=("default", "alt2", "profile"))
 
 
 def video_detector(min_face: int = 24, max_side: int = 640, downscale: float = 1.0) -> HaarDetector:

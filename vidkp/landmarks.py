@@ -21,7 +21,7 @@ from vidkp.crop import CropSpec, apply_matrix, box_matrix, invert, to_gray, to_t
 from vidkp.detect import HaarDetector, still_detector
 from vidkp.errors import ModelError
 from vidkp.faces import N_POINTS, Faces
-from vidkp.shape import BoxRelation, box_from_landmarks
+from vidkp.shape import MIRROR_PERM, BoxRelation, box_from_landmarks
 
 DEFAULT_WEIGHTS = "landmarks_default.safetensors"
 
@@ -89,22 +89,34 @@ class LandmarkModel:
         return crops, mats
 
     @torch.inference_mode()
-    def forward(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Crops (n, S, S) -> points in crop pixels (n, 68, 2) and face scores (n,) in [0, 1]."""
-        x = torch.from_numpy(to_tensor_batch(list(crops))).to(self.device)
+    def forward(self, crops: np.ndarray, mirror: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Crops (n, S, S) -> points in crop pixels (n, 68, 2) and face scores (n,) in [0, 1].
+
+        `mirror`: also predict each crop mirrored left-right and average every point with its
+        mirrored twin (flip test-time averaging: twice the network work, more accurate points);
+        the scores stay those of the crops as given."""
+        n = len(crops)
+        batch = list(crops) + ([c[:, ::-1] for c in crops] if mirror else [])
+        x = torch.from_numpy(to_tensor_batch(batch)).to(self.device)
         out = self.net(x).float().cpu().numpy()
         pts = (out[:, : 2 * N_POINTS].reshape(-1, N_POINTS, 2) + 0.5) * self.spec.size
+        if mirror:
+            twin = pts[n:, MIRROR_PERM]
+            twin[..., 0] = self.spec.size - 1 - twin[..., 0]  # pixel centres: x -> S - 1 - x
+            pts = (pts[:n] + twin) / 2
+        out = out[:n]
         scores = 1.0 / (1.0 + np.exp(-out[:, 2 * N_POINTS])) if self.has_score else np.ones(len(out), np.float32)
         return pts, scores.astype(np.float32)
 
-    def predict(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
-        """Keypoints (n, 68, 2) in image pixels and face scores (n,) for boxes (n, 4) = x, y, w, h."""
+    def predict(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None,
+                mirror: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Keypoints (n, 68, 2) in image pixels and face scores (n,) for boxes (n, 4) = x, y, w, h
+        (`mirror`: flip test-time averaging, see `forward`)."""
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         if len(boxes) == 0:
             return np.zeros((0, N_POINTS, 2), np.float32), np.zeros(0, np.float32)
         crops, mats = self.crops(image, boxes, angles)
-        pts, scores = self.forward(crops)
+        pts, scores = self.forward(crops, mirror)
         out = np.stack([apply_matrix(p, invert(m)) for p, m in zip(pts, mats)])
         return out.astype(np.float32), scores
 
@@ -128,20 +140,24 @@ class FaceLandmarker:
     the detector's boxes are predicted (twice: from the box, then from the points); boxes whose
     face score is below `accept_score`, or whose points move with a shifted crop (more than
     `max_shift_error`; "auto": the limit stored with the weights; None: no shift test), are
-    dropped as false alarms; duplicates on one face are merged.
+    dropped as false alarms; duplicates on one face are merged. `mirror` (default on): the final
+    points are averaged with those of the mirrored crop (flip test-time averaging, one more
+    network pass per face), as `vidkp run` does for still images.
     """
 
     def __init__(self, weights: str | Path | None = None, min_face: int = 24,
                  detector: HaarDetector | None = None, accept_score: float = 0.5,
-                 max_shift_error: ShiftLimit = "auto") -> None:
+                 max_shift_error: ShiftLimit = "auto", mirror: bool = True) -> None:
         self.model = LandmarkModel(weights)
         self.detector = detector or still_detector(min_face)
         self.accept_score = float(accept_score)
         self.max_shift_error = max_shift_error
+        self.mirror = bool(mirror)
 
     def detect_faces(self, image_bgr: np.ndarray) -> Faces:
         """Columnar result for one image: boxes (Haar-like, framing the points), face scores, keypoints."""
-        return find_faces(self.model, self.detector, image_bgr, self.accept_score, self.max_shift_error)[0]
+        return find_faces(self.model, self.detector, image_bgr, self.accept_score, self.max_shift_error,
+                          mirror=self.mirror)[0]
 
     def detect(self, image_bgr: np.ndarray) -> list[Face]:
         """Find the faces of one image and return one `Face` per face, left to right."""
@@ -150,7 +166,7 @@ class FaceLandmarker:
     def landmarks(self, image_bgr: np.ndarray, boxes) -> list[Face]:
         """Predict landmarks for boxes (n, 4) = x, y, w, h that the caller already has."""
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-        kps, scores = self.model.predict(image_bgr, boxes)
+        kps, scores = self.model.predict(image_bgr, boxes, mirror=self.mirror)
         return _to_list(Faces(boxes, scores, kps))
 
 

@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -129,7 +129,7 @@ class Pipeline:
         self.video_follower = FaceFollower(self.landmarker.model, self.landmarker.detector, follow,
                                            quick=video_detector(config.min_face, config.max_side, downscale=2))
         self.image_follower = FaceFollower(self.landmarker.model, still_detector(config.min_face, config.image_max_side),
-                                           follow)
+                                           replace(follow, mirror=True))
         self.annotator = Annotator()
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)

@@ -15,6 +15,22 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+MIRROR_PAIRS = ([(i, 16 - i) for i in range(8)] + [(17 + i, 26 - i) for i in range(5)] + [(31, 35), (32, 34)]
+                + [(36, 45), (37, 44), (38, 43), (39, 42), (40, 47), (41, 46)]
+                + [(48, 54), (49, 53), (50, 52), (55, 59), (56, 58), (60, 64), (61, 63), (65, 67)])
+"""iBUG 68-point left/right pairs: jaw, brows, nose base, eyes, outer and inner lips."""
+
+
+def _mirror_perm() -> np.ndarray:
+    perm = np.arange(68)
+    for a, b in MIRROR_PAIRS:
+        perm[a], perm[b] = b, a
+    return perm
+
+
+MIRROR_PERM = _mirror_perm()
+"""Point order of a horizontally mirrored face: `kps[MIRROR_PERM]` relabels left as right."""
+
 
 @dataclass(frozen=True)
 class BoxRelation:

@@ -44,12 +44,12 @@ def end_to_end(landmarker: FaceLandmarker, data: Samples) -> tuple[np.ndarray, n
     return out, found
 
 
-def predict(model: LandmarkModel, data: Samples, boxes: np.ndarray) -> np.ndarray:
+def predict(model: LandmarkModel, data: Samples, boxes: np.ndarray, mirror: bool = False) -> np.ndarray:
     """Keypoints (n, 68, 2) through the inference code path; NaN where the box is NaN."""
     out = np.full((len(data), 68, 2), np.nan, np.float32)
     for i in range(len(data)):
         if np.isfinite(boxes[i]).all():
-            out[i] = model.predict(data.image(i), boxes[i:i + 1])[0][0]
+            out[i] = model.predict(data.image(i), boxes[i:i + 1], mirror=mirror)[0][0]
     return out
 
 
@@ -84,6 +84,8 @@ def evaluate(weights: list[str | Path], data_dir: str | Path, sets: list[str], s
             gt_boxes = model.box_from_landmarks(data.keypoints)
             rows.append({**base, "setting": "landmarks (GT-derived box)",
                          **summarize(predict(model, data, gt_boxes), data.keypoints)})
+            rows.append({**base, "setting": "landmarks (GT-derived box), mirror-averaged",
+                         **summarize(predict(model, data, gt_boxes, mirror=True), data.keypoints)})
             if "--recipe udacity" in read_metadata(w).get("train_command", ""):
                 rows.append({**base, "setting": "whole image (write-up framing, no detector)",
                              **summarize(predict_whole_image(model, data), data.keypoints)})
@@ -96,10 +98,12 @@ def evaluate(weights: list[str | Path], data_dir: str | Path, sets: list[str], s
         box = box_from_landmarks(splits["holdout"].keypoints[0], model_relation(weights[0]))[0]
         for w in weights:
             model = LandmarkModel(w)
-            for r in rows:
-                if r["weights"] == Path(w).name:
-                    r["ms_b1"] = ms_per_face(model, img, box, 1)
-                    r["ms_b32"] = ms_per_face(model, img, box, 32, repeats=10)
+            for mirror in (False, True):
+                b1, b32 = ms_per_face(model, img, box, 1, mirror=mirror), ms_per_face(model, img, box, 32, repeats=10,
+                                                                                    mirror=mirror)
+                for r in rows:
+                    if r["weights"] == Path(w).name and ("mirror" in r["setting"]) == mirror:
+                        r["ms_b1"], r["ms_b32"] = b1, b32
     return rows
 
 

@@ -1,7 +1,7 @@
 """Landmark-stage speed: ms per face (crop + forward + map back), `LandmarkModel.predict`.
 
     python -m benchmarks.bench_landmarks [--weights W ...] [--threads 1] [--batches 1,32]
-        [--formats channels_last,contiguous --rounds 5]
+        [--formats channels_last,contiguous --rounds 5] [--mirror no,yes]
 
 Times the shipped default weights unless --weights is given; the image content does not
 matter for timing, so a synthetic 640x480 frame with a 200 px face box is used.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import platform
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -30,6 +31,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=100)
     ap.add_argument("--formats", default="channels_last",
                     help="comma list of weight memory formats to compare (channels_last, the shipped one; contiguous)")
+    ap.add_argument("--mirror", default="no",
+                    help="comma list: no (one pass, as video frames) and/or yes (mirror-averaged, as stills)")
     ap.add_argument("--rounds", type=int, default=1,
                     help="measure every row this many times, interleaved, and print the median and range")
     a = ap.parse_args()
@@ -44,17 +47,20 @@ def main() -> None:
             models[(w, fmt)] = LandmarkModel(w, memory_format=FORMATS[fmt])
     for _ in range(a.rounds):
         for (w, fmt), model in models.items():
-            for t in (int(v) for v in a.threads.split(",")):
-                for b in (int(v) for v in a.batches.split(",")):
-                    ms = ms_per_face(model, img, box, b, repeats=max(5, a.repeats // b), threads=t)
-                    rows.setdefault((w, fmt, t, b), []).append(ms)
-    print("| model | params | input | weights | threads | batch | ms/face | range |")
-    print("|---|---|---|---|---|---|---|---|")
-    for (w, fmt, t, b), ms in rows.items():
+            for mirror in a.mirror.split(","):
+                for t in (int(v) for v in a.threads.split(",")):
+                    for b in (int(v) for v in a.batches.split(",")):
+                        ms = ms_per_face(model, img, box, b, repeats=max(5, a.repeats // b), threads=t,
+                                         mirror=mirror == "yes")
+                        rows.setdefault((w, fmt, mirror, t, b), []).append(ms)
+    print("| file | model | params | input | weights | mirror | threads | batch | ms/face | range |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for (w, fmt, mirror, t, b), ms in rows.items():
         model = models[(w, fmt)]
         params = sum(p.numel() for p in model.net.parameters())
-        print(f"| {model.arch} | {params / 1e6:.2f} M | {model.spec.size} px | {fmt} | {t} | {b} | "
+        print(f"| {Path(w).name} | {model.arch} | {params / 1e6:.2f} M | {model.spec.size} px | {fmt} | {mirror} | {t} | {b} | "
               f"{np.median(ms):.2f} | {min(ms):.2f}-{max(ms):.2f} |")
+
 
 if __name__ == "__main__":
     main()

@@ -68,8 +68,9 @@ class FollowConfig:
     """One-Euro filter the points (False: the raw per-frame predictions)."""
     mirror: bool = False
     """Flip test-time averaging of every prediction (`LandmarkModel.forward`): more accurate
-    points (validation people: 5.41% vs 5.57% NME) for twice the network work. On for still
-    images in `vidkp run`, off for video frames, where speed counts."""
+    points on stills (validation people: 5.41% vs 5.57% NME) for twice the network work. On for
+    still images in `vidkp run`; off for video frames, where it did not lower NME on the
+    validation-people clips (0.0622 vs 0.0620) and cost 102 vs 126 frames/s."""
     still_change: float | None = 6.0
     """Skip a periodic detector pass while the scene outside the tracked faces is still: no cell
     of 4x4 pixels of the 64x36 gray thumbnail changed by more than this (mean absolute, 0-255)

@@ -99,8 +99,8 @@ def evaluate(weights: list[str | Path], data_dir: str | Path, sets: list[str], s
         for w in weights:
             model = LandmarkModel(w)
             for mirror in (False, True):
-                b1, b32 = ms_per_face(model, img, box, 1, mirror=mirror), ms_per_face(model, img, box, 32, repeats=10,
-                                                                                    mirror=mirror)
+                b1 = ms_per_face(model, img, box, 1, mirror=mirror)
+                b32 = ms_per_face(model, img, box, 32, repeats=10, mirror=mirror)
                 for r in rows:
                     if r["weights"] == Path(w).name and ("mirror" in r["setting"]) == mirror:
                         r["ms_b1"], r["ms_b32"] = b1, b32

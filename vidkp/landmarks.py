@@ -141,8 +141,9 @@ class FaceLandmarker:
     face score is below `accept_score`, or whose points move with a shifted crop (more than
     `max_shift_error`; "auto": the limit stored with the weights; None: no shift test), are
     dropped as false alarms; duplicates on one face are merged. `mirror` (default on): the final
-    points are averaged with those of the mirrored crop (flip test-time averaging, one more
-    network pass per face), as `vidkp run` does for still images.
+    points are averaged with those of the mirrored crop (flip test-time averaging: each face kept
+    is predicted once more, its crop and the mirrored crop in one batch of two), as `vidkp run`
+    does for still images.
     """
 
     def __init__(self, weights: str | Path | None = None, min_face: int = 24,

@@ -1,7 +1,7 @@
 """Landmark-stage speed: ms per face (crop + forward + map back), `LandmarkModel.predict`.
 
     python -m benchmarks.bench_landmarks [--weights W ...] [--threads 1] [--batches 1,32]
-        [--formats channels_last,contiguous --rounds 5] [--mirror no,yes]
+        [--formats channels_last,contiguous --rounds 5] [--averaging none,mirror,mirror+jitter]
 
 Times the shipped default weights unless --weights is given; the image content does not
 matter for timing, so a synthetic 640x480 frame with a 200 px face box is used.
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from training.speed import ms_per_face
+from training.speed import AVERAGING, ms_per_face
 from vidkp.landmarks import LandmarkModel, default_weights_path
 
 
@@ -31,11 +31,15 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=100)
     ap.add_argument("--formats", default="channels_last",
                     help="comma list of weight memory formats to compare (channels_last, the shipped one; contiguous)")
-    ap.add_argument("--mirror", default="no",
-                    help="comma list: no (one pass, as video frames) and/or yes (mirror-averaged, as stills)")
+    ap.add_argument("--averaging", default="none",
+                    help=f"comma list of test-time averaging settings ({', '.join(AVERAGING)}): none is one "
+                         "pass, as video frames; mirror+jitter is that of still images")
     ap.add_argument("--rounds", type=int, default=1,
                     help="measure every row this many times, interleaved, and print the median and range")
     a = ap.parse_args()
+    unknown = set(a.averaging.split(",")) - set(AVERAGING)
+    if unknown:
+        ap.error(f"unknown --averaging {sorted(unknown)}; known: {', '.join(AVERAGING)}")
     img = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
     box = np.array([220.0, 140.0, 200.0, 200.0])
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "
@@ -47,18 +51,19 @@ def main() -> None:
             models[(w, fmt)] = LandmarkModel(w, memory_format=FORMATS[fmt])
     for _ in range(a.rounds):
         for (w, fmt), model in models.items():
-            for mirror in a.mirror.split(","):
+            for averaging in a.averaging.split(","):
+                mirror, jitter = AVERAGING[averaging]
                 for t in (int(v) for v in a.threads.split(",")):
                     for b in (int(v) for v in a.batches.split(",")):
                         ms = ms_per_face(model, img, box, b, repeats=max(5, a.repeats // b), threads=t,
-                                         mirror=mirror == "yes")
-                        rows.setdefault((w, fmt, mirror, t, b), []).append(ms)
-    print("| file | model | params | input | weights | mirror | threads | batch | ms/face | range |")
+                                         mirror=mirror, jitter=jitter)
+                        rows.setdefault((w, fmt, averaging, t, b), []).append(ms)
+    print("| file | model | params | input | weights | averaging | threads | batch | ms/face | range |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for (w, fmt, mirror, t, b), ms in rows.items():
+    for (w, fmt, averaging, t, b), ms in rows.items():
         model = models[(w, fmt)]
         params = sum(p.numel() for p in model.net.parameters())
-        print(f"| {Path(w).name} | {model.arch} | {params / 1e6:.2f} M | {model.spec.size} px | {fmt} | {mirror} | {t} | {b} | "
+        print(f"| {Path(w).name} | {model.arch} | {params / 1e6:.2f} M | {model.spec.size} px | {fmt} | {averaging} | {t} | {b} | "
               f"{np.median(ms):.2f} | {min(ms):.2f}-{max(ms):.2f} |")
 
 

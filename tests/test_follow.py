@@ -43,7 +43,7 @@ class FakeModel:
     def __init__(self, world: World) -> None:
         self.world = world
 
-    def predict(self, image, boxes, angles=None, mirror=False):
+    def predict(self, image, boxes, angles=None, mirror=False, jitter=0.0):
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         kps, scores = [], []
         truth = np.array(self.world.faces, np.float32).reshape(-1, 4)

@@ -89,3 +89,31 @@ def test_mirror_averaging_is_the_same_for_a_crop_and_its_mirror_image(model, hol
     np.testing.assert_allclose(back, pts, atol=1e-3)
     assert 0 < np.abs(pts - plain).mean() < 0.05 * size
     np.testing.assert_array_equal(scores, model.forward(crops)[1])
+
+
+def test_jitter_averaging_averages_each_face_over_its_five_moved_boxes(model, holdout):
+    """Each face's points are the mean of its predictions from the box as given and moved by
+    `jitter` of its width right and left, of its height down and up; faces are not mixed."""
+    img = holdout.image(2)
+    box = model.box_from_landmarks(holdout.keypoints[2:3])[0]
+    boxes = np.stack([box * [1, 1, 1.1, 0.9], box + [0.3 * box[2], 0, 0, 0]]).astype(np.float32)
+    angles, d = np.array([5.0, -8.0]), 0.08
+    pts, scores = model.predict(img, boxes, angles, mirror=True, jitter=d)
+    for i, (x, y, w, h) in enumerate(boxes):
+        moved = np.array([[x, y], [x + d * w, y], [x - d * w, y], [x, y + d * h], [x, y - d * h]])
+        each = [model.predict(img, np.array([[*m, w, h]], np.float32), angles[i:i + 1], mirror=True)[0][0]
+                for m in moved]
+        np.testing.assert_allclose(pts[i], np.mean(each, axis=0), atol=1e-3)
+    np.testing.assert_array_equal(scores, model.predict(img, boxes, angles)[1])
+    assert np.abs(pts[0] - pts[1]).mean() > 0.1  # two different predictions: a mix-up would show
+
+
+def test_jitter_outside_its_range_is_refused():
+    from vidkp.errors import InputError
+    from vidkp.follow import FollowConfig
+
+    with pytest.raises(InputError, match="jitter"):
+        FollowConfig(jitter=0.5)
+    if default_weights_path().is_file():
+        with pytest.raises(InputError, match="jitter"):
+            FaceLandmarker(jitter=-0.1)

@@ -6,7 +6,8 @@ truth with the checkpoint's fitted box relation; (ii) `end-to-end`: `FaceLandmar
 raw image, the still-image path of `vidkp run` (the output face framing the labelled one; a face
 not found counts as a failure). Metrics: NME by the
 outer eye corners (mean, median, failure rate NME > 10%, per region), detection rate, and the
-landmark stage's ms per face (single thread, batch 1 and 32).
+landmark stage's ms per face (single thread, batch 1 and 32) with the row's test-time averaging
+(`AVERAGING`; end to end: that of `FaceLandmarker`, mirror and jitter).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import numpy as np
 from training.boxfit import match
 from training.dataset import Samples, make_splits
 from training.metrics import summarize
-from training.speed import ms_per_face
+from training.speed import AVERAGING, ms_per_face
 from vidkp.crop import to_gray
 from vidkp.landmarks import FaceLandmarker, LandmarkModel, default_weights_path, read_metadata
 from vidkp.shape import BoxRelation, box_from_landmarks
@@ -44,12 +45,13 @@ def end_to_end(landmarker: FaceLandmarker, data: Samples) -> tuple[np.ndarray, n
     return out, found
 
 
-def predict(model: LandmarkModel, data: Samples, boxes: np.ndarray, mirror: bool = False) -> np.ndarray:
+def predict(model: LandmarkModel, data: Samples, boxes: np.ndarray, mirror: bool = False,
+            jitter: float = 0.0) -> np.ndarray:
     """Keypoints (n, 68, 2) through the inference code path; NaN where the box is NaN."""
     out = np.full((len(data), 68, 2), np.nan, np.float32)
     for i in range(len(data)):
         if np.isfinite(boxes[i]).all():
-            out[i] = model.predict(data.image(i), boxes[i:i + 1], mirror=mirror)[0][0]
+            out[i] = model.predict(data.image(i), boxes[i:i + 1], mirror=mirror, jitter=jitter)[0][0]
     return out
 
 
@@ -82,27 +84,27 @@ def evaluate(weights: list[str | Path], data_dir: str | Path, sets: list[str], s
             model = landmarker.model
             base = {"model": model.arch, "weights": Path(w).name, "set": name}
             gt_boxes = model.box_from_landmarks(data.keypoints)
-            rows.append({**base, "setting": "landmarks (GT-derived box)",
-                         **summarize(predict(model, data, gt_boxes), data.keypoints)})
-            rows.append({**base, "setting": "landmarks (GT-derived box), mirror-averaged",
-                         **summarize(predict(model, data, gt_boxes, mirror=True), data.keypoints)})
+            for averaging, (mirror, jitter) in AVERAGING.items():
+                suffix = "" if averaging == "none" else f", {averaging} averaged"
+                rows.append({**base, "setting": "landmarks (GT-derived box)" + suffix, "averaging": averaging,
+                             **summarize(predict(model, data, gt_boxes, mirror, jitter), data.keypoints)})
             if "--recipe udacity" in read_metadata(w).get("train_command", ""):
-                rows.append({**base, "setting": "whole image (write-up framing, no detector)",
+                rows.append({**base, "setting": "whole image (write-up framing, no detector)", "averaging": "none",
                              **summarize(predict_whole_image(model, data), data.keypoints)})
             pts, found = end_to_end(landmarker, data)
             setting = "end-to-end (FaceLandmarker.detect)" + ("" if face_tests else ", no face tests")
-            rows.append({**base, "setting": setting,
+            rows.append({**base, "setting": setting, "averaging": "mirror+jitter",
                          **summarize(pts, data.keypoints, found)})
     if speed:
         img = splits["holdout"].image(0)
         box = box_from_landmarks(splits["holdout"].keypoints[0], model_relation(weights[0]))[0]
         for w in weights:
             model = LandmarkModel(w)
-            for mirror in (False, True):
-                b1 = ms_per_face(model, img, box, 1, mirror=mirror)
-                b32 = ms_per_face(model, img, box, 32, repeats=10, mirror=mirror)
+            for averaging, (mirror, jitter) in AVERAGING.items():
+                b1 = ms_per_face(model, img, box, 1, mirror=mirror, jitter=jitter)
+                b32 = ms_per_face(model, img, box, 32, repeats=10, mirror=mirror, jitter=jitter)
                 for r in rows:
-                    if r["weights"] == Path(w).name and ("mirror" in r["setting"]) == mirror:
+                    if r["weights"] == Path(w).name and r["averaging"] == averaging:
                         r["ms_b1"], r["ms_b32"] = b1, b32
     return rows
 

@@ -26,7 +26,7 @@ class PointModel(Protocol):
     """The model's own shift-test limit (calibrated with it on validation faces)."""
 
     def predict(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None,
-                mirror: bool = False) -> tuple[np.ndarray, np.ndarray]: ...
+                mirror: bool = False, jitter: float = 0.0) -> tuple[np.ndarray, np.ndarray]: ...
 
     def box_from_landmarks(self, kps: np.ndarray) -> np.ndarray: ...
 
@@ -43,11 +43,11 @@ def same_face(a: np.ndarray, b: np.ndarray, merge_iou: float = 0.3) -> np.ndarra
     return (centre_distances(a, b) < 0.5) | (iou_matrix(a, b) > merge_iou)
 
 
-def predict_from_points(model: PointModel, image: np.ndarray, kps: np.ndarray, mirror: bool = False
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def predict_from_points(model: PointModel, image: np.ndarray, kps: np.ndarray, mirror: bool = False,
+                        jitter: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Re-predict faces from their points (n, 68, 2): Haar-like box and eye-line roll, as a tracker
-    crops (`mirror`: flip test-time averaging)."""
-    return model.predict(image, model.box_from_landmarks(kps), roll_degrees(kps), mirror)
+    crops (`mirror`, `jitter`: test-time averaging, `LandmarkModel.predict`)."""
+    return model.predict(image, model.box_from_landmarks(kps), roll_degrees(kps), mirror, jitter)
 
 
 SHIFT = (0.15, 0.10)
@@ -99,13 +99,13 @@ def steady(model: PointModel, image: np.ndarray, crops: np.ndarray, angles: np.n
 
 def find_faces(model: PointModel, detector: Callable[[np.ndarray], Faces], image: np.ndarray,
                min_score: float, max_shift_error: ShiftLimit = "auto", merge_iou: float = 0.3,
-               mirror: bool = False) -> tuple[Faces, dict[str, float]]:
+               mirror: bool = False, jitter: float = 0.0) -> tuple[Faces, dict[str, float]]:
     """Faces of `image` whose model face score is at least `min_score` and whose points move
     at most `max_shift_error` in the shift test ("auto": the model's own limit; None: no test),
     duplicates merged (the best score stays), left to right; boxes are Haar-like boxes framing
     the points. Each detector box is predicted twice: from the box, then from a box framing its
-    own points (as a tracker crops); with `mirror`, the faces kept are predicted once more from
-    that crop with flip test-time averaging (their final points). Also returns the seconds spent
+    own points (as a tracker crops); with `mirror` or `jitter`, the faces kept are predicted once
+    more from that crop with test-time averaging (their final points; `LandmarkModel.predict`). Also returns the seconds spent
     in the detector ("detect") and the model ("landmarks")."""
     t0 = time.perf_counter()
     det = detector(image)
@@ -129,8 +129,8 @@ def find_faces(model: PointModel, detector: Callable[[np.ndarray], Faces], image
             keep.append(int(i))
     keep.sort(key=lambda i: (boxes[i, 0], boxes[i, 1]))
     kps, scores, boxes = kps[keep], scores[keep], boxes[keep]
-    if mirror:
-        kps = model.predict(image, crop_boxes[keep], angles[keep], mirror=True)[0]
+    if mirror or jitter:
+        kps = model.predict(image, crop_boxes[keep], angles[keep], mirror, jitter)[0]
         boxes = model.box_from_landmarks(kps)
     times["landmarks"] = time.perf_counter() - t1
     return Faces(boxes, scores.astype(np.float32), kps.astype(np.float32)), times

@@ -71,6 +71,10 @@ class FollowConfig:
     points on stills (validation people: 5.41% vs 5.57% NME) for twice the network work. On for
     still images in `vidkp run`; off for video frames, where it did not lower NME on the
     validation-people clips (0.0622 vs 0.0620) and cost 102 vs 126 frames/s."""
+    jitter: float = 0.0
+    """Jitter averaging of every prediction (`LandmarkModel.predict`: also from crops moved by
+    this share of their side right, left, down and up; five times the network work). Still
+    images in `vidkp run` use `vidkp.landmarks.STILL_JITTER`; video frames 0 (off)."""
     still_change: float | None = 6.0
     """Skip a periodic detector pass while the scene outside the tracked faces is still: no cell
     of 4x4 pixels of the 64x36 gray thumbnail changed by more than this (mean absolute, 0-255)
@@ -105,6 +109,8 @@ class FollowConfig:
                 raise InputError(f"FollowConfig.{name}: expected >= 1, got {getattr(self, name)!r}")
         if self.empty_patience is not None and self.empty_patience < 0:
             raise InputError(f"FollowConfig.empty_patience: expected >= 0 or None, got {self.empty_patience!r}")
+        if not 0 <= self.jitter < 0.5:
+            raise InputError(f"FollowConfig.jitter: expected a share of the box side in [0, 0.5), got {self.jitter!r}")
 
 
 REVIVE_DISTANCE = 0.75
@@ -183,7 +189,7 @@ class FaceFollower:
 
     def _predict_from_points(self, image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         t0 = time.perf_counter()
-        out = predict_from_points(self.model, image, kps, self.cfg.mirror)
+        out = predict_from_points(self.model, image, kps, self.cfg.mirror, self.cfg.jitter)
         self._times["landmarks"] += time.perf_counter() - t0
         return out
 
@@ -196,7 +202,7 @@ class FaceFollower:
         face should be gives that face its id back; one on no face starts a track; both only if
         its face score reaches `accept_score`."""
         found, times = find_faces(self.model, detector, image, self.cfg.keep_score,
-                                  self.cfg.max_shift_error, self.cfg.merge_iou, self.cfg.mirror)
+                                  self.cfg.max_shift_error, self.cfg.merge_iou, self.cfg.mirror, self.cfg.jitter)
         for k, v in times.items():
             self._times[k] += v
         if not len(found):

@@ -23,7 +23,7 @@ from vidkp.decode import VideoReader, read_image
 from vidkp.detect import still_detector, video_detector
 from vidkp.errors import InputError, OutputError, VidkpError
 from vidkp.faces import Faces
-from vidkp.landmarks import FaceLandmarker
+from vidkp.landmarks import STILL_JITTER, FaceLandmarker
 from vidkp.segments import SEGMENTS_DIR, Segment, segment_dir
 from vidkp.sources import Source
 from vidkp.storage import join, local_file
@@ -129,7 +129,7 @@ class Pipeline:
         self.video_follower = FaceFollower(self.landmarker.model, self.landmarker.detector, follow,
                                            quick=video_detector(config.min_face, config.max_side, downscale=2))
         self.image_follower = FaceFollower(self.landmarker.model, still_detector(config.min_face, config.image_max_side),
-                                           replace(follow, mirror=True))
+                                           replace(follow, mirror=True, jitter=STILL_JITTER))
         self.annotator = Annotator()
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)

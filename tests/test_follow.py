@@ -261,3 +261,32 @@ def test_still_scene_skips_periodic_passes_but_a_new_face_is_found() -> None:
         assert all(len(r.faces) == 1 for r in out[:40])
         assert all(len(r.faces) == 2 for r in out[50:]), name  # found within detect_every (10) frames
     assert calls["always"] >= 6 and calls["gated"] <= 3, calls
+
+
+class MissingDetector(FakeDetector):
+    """A strict detector that misses every face (it finds only the false alarms)."""
+
+    def __call__(self, image: np.ndarray) -> Faces:
+        self.world.detector_calls += 1
+        return Faces(np.array(self.world.false_alarms, np.float32).reshape(-1, 4), np.ones(len(self.world.false_alarms)))
+
+
+def test_fallback_detector_searches_only_when_the_first_search_keeps_no_face() -> None:
+    from vidkp.candidates import find_faces
+
+    world = World()
+    model, strict, permissive = FakeModel(world), MissingDetector(world), FakeDetector(world)
+    face, alarm = np.array([40.0, 30, 50, 50]), np.array([5.0, 5, 20, 20])
+    world.faces, world.false_alarms = [face], [alarm]
+    image = _frame(80, world.faces)
+    # the strict detector's only box is a false alarm (rejected): the fallback finds the face
+    assert len(find_faces(model, strict, image, 0.5, None)[0]) == 0
+    found, times = find_faces(model, strict, image, 0.5, None, fallback=permissive)
+    assert len(found) == 1 and world.detector_calls == 3 and set(times) == {"detect", "landmarks"}
+    # a face found by the first search: the fallback is not run
+    world.detector_calls = 0
+    assert len(find_faces(model, permissive, image, 0.5, None, fallback=strict)[0]) == 1
+    assert world.detector_calls == 1
+    # a follower uses the fallback on full passes only
+    follower = FaceFollower(model, strict, FollowConfig(smooth=False), fallback=permissive)
+    assert len(follower.step(image, 0.0).faces) == 1

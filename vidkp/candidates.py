@@ -5,7 +5,8 @@ pass in a video), so a still and a video frame are searched by the same code. De
 alarms are rejected twice: by the landmark model's face score, and by a shift test (a real
 face's points stay where they are when its crop is moved by `SHIFT` of its side; points the
 model imagines on a non-face move with the crop). Several boxes on one face (one per cascade,
-or neighbouring windows) are merged, keeping the best-scoring one.
+or neighbouring windows) are merged, keeping the best-scoring one. Stills search once more with
+a more permissive detector when the first search keeps no face.
 """
 from __future__ import annotations
 
@@ -99,14 +100,28 @@ def steady(model: PointModel, image: np.ndarray, crops: np.ndarray, angles: np.n
 
 def find_faces(model: PointModel, detector: Callable[[np.ndarray], Faces], image: np.ndarray,
                min_score: float, max_shift_error: ShiftLimit = "auto", merge_iou: float = 0.3,
-               mirror: bool = False, jitter: float = 0.0) -> tuple[Faces, dict[str, float]]:
+               mirror: bool = False, jitter: float = 0.0, fallback: Callable[[np.ndarray], Faces] | None = None
+               ) -> tuple[Faces, dict[str, float]]:
     """Faces of `image` whose model face score is at least `min_score` and whose points move
     at most `max_shift_error` in the shift test ("auto": the model's own limit; None: no test),
     duplicates merged (the best score stays), left to right; boxes are Haar-like boxes framing
     the points. Each detector box is predicted twice: from the box, then from a box framing its
     own points (as a tracker crops); with `mirror` or `jitter`, the faces kept are predicted once
-    more from that crop with test-time averaging (their final points; `LandmarkModel.predict`). Also returns the seconds spent
-    in the detector ("detect") and the model ("landmarks")."""
+    more from that crop with test-time averaging (their final points; `LandmarkModel.predict`).
+    `fallback`: a second, more permissive detector searched the same way when `detector` gives
+    no face (stills: `vidkp.detect.fallback_detector`). Also returns the seconds spent in the
+    detectors ("detect") and the model ("landmarks")."""
+    faces, times = _search(model, detector, image, min_score, max_shift_error, merge_iou, mirror, jitter)
+    if fallback is not None and not len(faces):
+        faces, more = _search(model, fallback, image, min_score, max_shift_error, merge_iou, mirror, jitter)
+        times = {k: times[k] + more[k] for k in times}
+    return faces, times
+
+
+def _search(model: PointModel, detector: Callable[[np.ndarray], Faces], image: np.ndarray, min_score: float,
+            max_shift_error: ShiftLimit, merge_iou: float, mirror: bool, jitter: float
+            ) -> tuple[Faces, dict[str, float]]:
+    """`find_faces` with one detector."""
     t0 = time.perf_counter()
     det = detector(image)
     t1 = time.perf_counter()

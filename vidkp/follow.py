@@ -165,12 +165,16 @@ class FaceFollower:
     between videos."""
 
     def __init__(self, model: PointModel, detector: Callable[[np.ndarray], Faces], config: FollowConfig | None = None,
-                 quick: Callable[[np.ndarray], Faces] | None = None) -> None:
+                 quick: Callable[[np.ndarray], Faces] | None = None,
+                 fallback: Callable[[np.ndarray], Faces] | None = None) -> None:
         """`quick`: a cheaper detector for most periodic passes (`FollowConfig.full_every`), for
-        example `detector` at half resolution (large faces only); None: always `detector`."""
+        example `detector` at half resolution (large faces only); None: always `detector`.
+        `fallback`: a more permissive detector searched when a full pass finds no face
+        (`find_faces(fallback=)`; still images in `vidkp run`); None: none."""
         self.model = model
         self.detector = detector
         self.quick = quick
+        self.fallback = fallback
         self.cfg = config or FollowConfig()
         self.cuts = CutDetector()
         self.reset()
@@ -202,7 +206,8 @@ class FaceFollower:
         face should be gives that face its id back; one on no face starts a track; both only if
         its face score reaches `accept_score`."""
         found, times = find_faces(self.model, detector, image, self.cfg.keep_score,
-                                  self.cfg.max_shift_error, self.cfg.merge_iou, self.cfg.mirror, self.cfg.jitter)
+                                  self.cfg.max_shift_error, self.cfg.merge_iou, self.cfg.mirror, self.cfg.jitter,
+                                  self.fallback if detector is self.detector else None)
         for k, v in times.items():
             self._times[k] += v
         if not len(found):

@@ -18,7 +18,7 @@ from safetensors.torch import load_file
 from vidkp import nets
 from vidkp.candidates import MAX_SHIFT_ERROR, ShiftLimit, find_faces
 from vidkp.crop import CropSpec, apply_matrix, box_matrix, invert, to_gray, to_tensor_batch, warp
-from vidkp.detect import HaarDetector, still_detector
+from vidkp.detect import HaarDetector, fallback_detector, still_detector
 from vidkp.errors import InputError, ModelError
 from vidkp.faces import N_POINTS, Faces
 from vidkp.shape import MIRROR_PERM, BoxRelation, box_from_landmarks
@@ -161,14 +161,18 @@ class FaceLandmarker:
     is predicted once more, its crop and the mirrored crop in one batch of two), as `vidkp run`
     does for still images. `jitter` (default `STILL_JITTER`; 0: off): those final points are also
     averaged over crops moved by that share of their side right, left, down and up (five crops,
-    each with its mirror: ten network passes per face kept).
+    each with its mirror: ten network passes per face kept). `fallback` (default on): an image in
+    which no face is found is searched again with the detector at `min_neighbors=1`
+    (`vidkp.detect.fallback_detector`), as `vidkp run` does for still images.
     """
 
     def __init__(self, weights: str | Path | None = None, min_face: int = 24,
                  detector: HaarDetector | None = None, accept_score: float = 0.5,
-                 max_shift_error: ShiftLimit = "auto", mirror: bool = True, jitter: float = STILL_JITTER) -> None:
+                 max_shift_error: ShiftLimit = "auto", mirror: bool = True, jitter: float = STILL_JITTER,
+                 fallback: bool = True) -> None:
         self.model = LandmarkModel(weights)
         self.detector = detector or still_detector(min_face)
+        self.fallback = fallback_detector(self.detector) if fallback else None
         self.accept_score = float(accept_score)
         self.max_shift_error = max_shift_error
         self.mirror = bool(mirror)
@@ -179,7 +183,7 @@ class FaceLandmarker:
     def detect_faces(self, image_bgr: np.ndarray) -> Faces:
         """Columnar result for one image: boxes (Haar-like, framing the points), face scores, keypoints."""
         return find_faces(self.model, self.detector, image_bgr, self.accept_score, self.max_shift_error,
-                          mirror=self.mirror, jitter=self.jitter)[0]
+                          mirror=self.mirror, jitter=self.jitter, fallback=self.fallback)[0]
 
     def detect(self, image_bgr: np.ndarray) -> list[Face]:
         """Find the faces of one image and return one `Face` per face, left to right."""

@@ -20,7 +20,7 @@ from typing import Any, Callable
 from vidkp.annotate import AnnotatedVideo, Annotator
 from vidkp.config import RunConfig
 from vidkp.decode import VideoReader, read_image
-from vidkp.detect import still_detector, video_detector
+from vidkp.detect import fallback_detector, still_detector, video_detector
 from vidkp.errors import InputError, OutputError, VidkpError
 from vidkp.faces import Faces
 from vidkp.landmarks import STILL_JITTER, FaceLandmarker
@@ -128,8 +128,9 @@ class Pipeline:
         follow = FollowConfig(detect_every=config.detect_every, smooth=config.smooth)
         self.video_follower = FaceFollower(self.landmarker.model, self.landmarker.detector, follow,
                                            quick=video_detector(config.min_face, config.max_side, downscale=2))
-        self.image_follower = FaceFollower(self.landmarker.model, still_detector(config.min_face, config.image_max_side),
-                                           replace(follow, mirror=True, jitter=STILL_JITTER))
+        still = still_detector(config.min_face, config.image_max_side)
+        self.image_follower = FaceFollower(self.landmarker.model, still, replace(follow, mirror=True, jitter=STILL_JITTER),
+                                           fallback=fallback_detector(still))
         self.annotator = Annotator()
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)

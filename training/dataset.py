@@ -22,6 +22,16 @@ def person_of(name: str) -> str:
     return Path(name).stem.rsplit("_", 1)[0]
 
 
+def turn(kps: np.ndarray) -> np.ndarray:
+    """How far each face (n, 68, 2) is turned left or right: the nose tip's offset from the jaw
+    ends' midpoint along the eye line, in jaw widths (0 frontal, about +-0.5 in profile)."""
+    k = np.asarray(kps, np.float64)
+    u = k[:, 45] - k[:, 36]
+    u /= np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-9)
+    mid = (k[:, 0] + k[:, 16]) / 2
+    return ((k[:, 30] - mid) * u).sum(axis=1) / np.maximum(((k[:, 16] - k[:, 0]) * u).sum(axis=1), 1e-9)
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """Decode an image by content (JPEG, PNG, ... whatever the extension says) as BGR uint8."""
     data = np.fromfile(str(path), dtype=np.uint8)

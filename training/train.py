@@ -30,7 +30,7 @@ from torch import nn
 
 from training import transforms as T
 from training.boxfit import fit_relation, matched_residuals
-from training.dataset import Samples, make_splits
+from training.dataset import Samples, make_splits, turn
 from training.haar_cache import DEFAULT_CACHE, load_or_compute
 from training.metrics import summarize
 from vidkp import nets
@@ -56,6 +56,13 @@ def epoch_batch(n: int, batch: int, step: int, seed: int) -> np.ndarray:
         perm = np.random.default_rng([seed, epoch, 7]).permutation(n)
         idx += perm[pos:pos + batch - len(idx)].tolist()
     return np.asarray(idx)
+
+
+def sample_pool(keypoints: np.ndarray, turned_repeat: int = 1, turned_min: float = 0.3) -> np.ndarray:
+    """Sample indices of one epoch: every face once, faces turned at least `turned_min`
+    (`training.dataset.turn`; under-represented in the data) `turned_repeat` times."""
+    turned = np.abs(turn(keypoints)) >= turned_min
+    return np.repeat(np.arange(len(keypoints)), np.where(turned, turned_repeat, 1))
 
 
 def losses(net: nn.Module, crops: np.ndarray, tgts: np.ndarray, labels: np.ndarray, recipe: str, size: int,
@@ -217,6 +224,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     ap.add_argument("--device", default="cpu", help="torch device to train on (cpu, cuda)")
     ap.add_argument("--workers", type=int, default=0, help="processes making batches (0: in the training loop)")
+    ap.add_argument("--turned-repeat", type=int, default=1,
+                    help="each epoch, show faces turned at least --turned-min this many times (1: off)")
+    ap.add_argument("--turned-min", type=float, default=0.3,
+                    help="|turn| (training.dataset.turn, jaw widths) from which a face counts as turned")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--log-every", type=int, default=100)
@@ -240,9 +251,13 @@ def main(argv: list[str] | None = None) -> None:
     if a.arch != "naimishnet":
         arch_kwargs.setdefault("size", spec.size)
     cfg = T.AugmentConfig(**json.loads(a.aug))
+    if a.turned_repeat < 1:
+        ap.error(f"--turned-repeat must be at least 1, got {a.turned_repeat}")
+    pool = sample_pool(data.keypoints, a.turned_repeat, a.turned_min)
     steps = int(round(a.epochs * len(data) / a.batch)) if a.epochs else a.steps
     print(f"{len(data)} training images ({a.train_set}), {len(val)} validation; relation {rel}; crop {spec}; "
-          f"{steps} steps of {a.batch}; loaded in {time.time() - t0:.1f} s", flush=True)
+          f"{steps} steps of {a.batch}; {len(pool) - len(data)} repeats of turned faces; loaded in {time.time() - t0:.1f} s",
+          flush=True)
 
     torch.manual_seed(a.seed)
     net = nets.create(a.arch, **arch_kwargs).to(a.device)
@@ -276,7 +291,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def make(s: int) -> Batch:
         rng = np.random.default_rng([a.seed, s])  # per-step stream: resuming gives the same batches
-        idx = epoch_batch(len(data), a.batch, s, a.seed)
+        idx = pool[epoch_batch(len(pool), a.batch, s, a.seed)]
         if a.recipe == "udacity":
             return udacity_batch(data, idx, spec, rng)
         return haar_batch(data, idx, rel, spec, rng, cfg, haar)

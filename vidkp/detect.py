@@ -118,11 +118,11 @@ def still_detector(min_face: int = 24, max_side: int = 1280) -> HaarDetector:
 
 def fallback_detector(detector: HaarDetector) -> HaarDetector:
     """The second search of a still in which `detector` found no face (`find_faces(fallback=)`):
-    the same cascades at `min_neighbors=1`, whose extra false alarms the face score was refitted
-    on (`training.score_head`) and the shift test rejects. On the training people (2607 images;
-    the detector is not trained on them) it found 8 of the 10 faces `still_detector` misses; on
-    the 2952 non-hold-out images with their face inpainted away it let 6 more false faces
-    through (13 vs 7 images with a face)."""
+    the same cascades at `min_neighbors=1`. Its extra false alarms meet the face score (refitted
+    on the frontal cascades' false alarms at `min_neighbors=1`, `training.score_head`) and the
+    shift test. On the training people (2607 images; the detector is not trained on them) it
+    found 8 of the 10 faces `still_detector` misses; on the 2952 non-hold-out images with their
+    face inpainted away it let 6 more false faces through (13 vs 7 images with a face)."""
     return detector.replace(min_neighbors=1)
 
 

@@ -15,6 +15,7 @@ from typing import Callable, Literal, Protocol
 
 import numpy as np
 
+from vidkp.errors import InputError
 from vidkp.faces import Faces
 from vidkp.shape import roll_degrees
 from vidkp.track import iou_matrix
@@ -59,6 +60,14 @@ MAX_SHIFT_ERROR = 0.08
 
 ShiftLimit = float | Literal["auto"] | None
 """A shift-test limit: a number (outer-eye distances), "auto" (the model's own), None (no test)."""
+
+
+def check_jitter(jitter: float, name: str) -> float:
+    """`jitter` (a share of the box side, `LandmarkModel.predict`) as a float; `InputError`
+    naming `name` unless it is in [0, 0.5)."""
+    if not 0 <= jitter < 0.5:
+        raise InputError(f"{name}: expected a share of the box side in [0, 0.5), got {jitter!r}")
+    return float(jitter)
 
 
 def shift_limit(model: PointModel, limit: ShiftLimit) -> float | None:

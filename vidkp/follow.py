@@ -32,8 +32,8 @@ from typing import Callable
 
 import numpy as np
 
-from vidkp.candidates import (PointModel, ShiftLimit, centre_distances, find_faces, predict_from_points, same_face,
-                              steady)
+from vidkp.candidates import (PointModel, ShiftLimit, centre_distances, check_jitter, find_faces, predict_from_points,
+                              same_face, steady)
 from vidkp.cuts import CutDetector
 from vidkp.errors import InputError
 from vidkp.faces import Faces
@@ -109,8 +109,7 @@ class FollowConfig:
                 raise InputError(f"FollowConfig.{name}: expected >= 1, got {getattr(self, name)!r}")
         if self.empty_patience is not None and self.empty_patience < 0:
             raise InputError(f"FollowConfig.empty_patience: expected >= 0 or None, got {self.empty_patience!r}")
-        if not 0 <= self.jitter < 0.5:
-            raise InputError(f"FollowConfig.jitter: expected a share of the box side in [0, 0.5), got {self.jitter!r}")
+        check_jitter(self.jitter, "FollowConfig.jitter")
 
 
 REVIVE_DISTANCE = 0.75

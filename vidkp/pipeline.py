@@ -1,7 +1,7 @@
 """Process one input: Frame -> Faces -> landmarks -> tracks -> Parquet rows (+ annotated copy).
 
-`Pipeline` holds one loaded `FaceLandmarker` and is reused for many inputs (one per worker
-process). `Pipeline.process()` never raises for a bad input: it returns an `InputSummary` with
+`Pipeline` holds one loaded `FaceLandmarker` (its model follows faces in videos; its still-image
+search is the one used for images) and is reused for many inputs (one per worker process). `Pipeline.process()` never raises for a bad input: it returns an `InputSummary` with
 status "failed" and a one-line error, so one bad file never stops a batch.
 """
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any, Callable
 from vidkp.annotate import AnnotatedVideo, Annotator
 from vidkp.config import RunConfig
 from vidkp.decode import VideoReader, read_image
-from vidkp.detect import fallback_detector, still_detector, video_detector
+from vidkp.detect import still_detector, video_detector
 from vidkp.errors import InputError, OutputError, VidkpError
 from vidkp.faces import Faces
-from vidkp.landmarks import STILL_JITTER, FaceLandmarker
+from vidkp.landmarks import FaceLandmarker
 from vidkp.segments import SEGMENTS_DIR, Segment, segment_dir
 from vidkp.sources import Source
 from vidkp.storage import join, local_file
@@ -124,13 +124,15 @@ class Pipeline:
         from vidkp import __version__
 
         self.config = config
-        self.landmarker = FaceLandmarker(config.weights, detector=video_detector(config.min_face, config.max_side))
+        # stills are searched with the detector, fallback and mirror/jitter averaging of
+        # `FaceLandmarker.detect`; video frames with the video detectors, single pass
+        self.landmarker = FaceLandmarker(config.weights, detector=still_detector(config.min_face, config.image_max_side))
+        lm = self.landmarker
         follow = FollowConfig(detect_every=config.detect_every, smooth=config.smooth)
-        self.video_follower = FaceFollower(self.landmarker.model, self.landmarker.detector, follow,
+        self.video_follower = FaceFollower(lm.model, video_detector(config.min_face, config.max_side), follow,
                                            quick=video_detector(config.min_face, config.max_side, downscale=2))
-        still = still_detector(config.min_face, config.image_max_side)
-        self.image_follower = FaceFollower(self.landmarker.model, still, replace(follow, mirror=True, jitter=STILL_JITTER),
-                                           fallback=fallback_detector(still))
+        self.image_follower = FaceFollower(lm.model, lm.detector, replace(follow, mirror=lm.mirror, jitter=lm.jitter),
+                                           fallback=lm.fallback)
         self.annotator = Annotator()
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)

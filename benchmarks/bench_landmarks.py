@@ -1,7 +1,7 @@
 """Landmark-stage speed: ms per face (crop + forward + map back), `LandmarkModel.predict`.
 
     python -m benchmarks.bench_landmarks [--weights W ...] [--threads 1] [--batches 1,32]
-        [--formats channels_last,contiguous --rounds 5] [--averaging none,mirror,mirror+jitter]
+        [--backends onnx,torch --rounds 5] [--averaging none,mirror,mirror+jitter]
 
 Times the shipped default weights unless --weights is given; the image content does not
 matter for timing, so a synthetic 640x480 frame with a 200 px face box is used.
@@ -17,10 +17,7 @@ import numpy as np
 import torch
 
 from training.speed import AVERAGING, ms_per_face
-from vidkp.landmarks import LandmarkModel, default_weights_path
-
-
-FORMATS = {"channels_last": torch.channels_last, "contiguous": torch.contiguous_format}
+from vidkp.landmarks import BACKENDS, LandmarkModel, default_weights_path
 
 
 def main() -> None:
@@ -29,8 +26,9 @@ def main() -> None:
     ap.add_argument("--threads", default="1", help="comma list of torch thread counts")
     ap.add_argument("--batches", default="1,32")
     ap.add_argument("--repeats", type=int, default=100)
-    ap.add_argument("--formats", default="channels_last",
-                    help="comma list of weight memory formats to compare (channels_last, the shipped one; contiguous)")
+    ap.add_argument("--backends", default="onnx",
+                    help=f"comma list of backends to compare ({', '.join(BACKENDS)}; onnx is the default of "
+                         "LandmarkModel, torch runs eager PyTorch with channels-last weights)")
     ap.add_argument("--averaging", default="none",
                     help=f"comma list of test-time averaging settings ({', '.join(AVERAGING)}): none is one "
                          "pass, as video frames; mirror+jitter is that of still images")
@@ -40,30 +38,33 @@ def main() -> None:
     unknown = set(a.averaging.split(",")) - set(AVERAGING)
     if unknown:
         ap.error(f"unknown --averaging {sorted(unknown)}; known: {', '.join(AVERAGING)}")
+    unknown = set(a.backends.split(",")) - set(BACKENDS)
+    if unknown:
+        ap.error(f"unknown --backends {sorted(unknown)}; known: {', '.join(BACKENDS)}")
     img = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
     box = np.array([220.0, 140.0, 200.0, 200.0])
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads available")
     rows: dict[tuple, list[float]] = {}
-    models = {}
+    models = {}  # an onnx model's threads are fixed at load: one model per thread count
     for w in a.weights or [str(default_weights_path())]:
-        for fmt in a.formats.split(","):
-            models[(w, fmt)] = LandmarkModel(w, memory_format=FORMATS[fmt])
+        for backend in a.backends.split(","):
+            for t in (int(v) for v in a.threads.split(",")):
+                models[(w, backend, t)] = LandmarkModel(w, backend=backend, threads=t)
     for _ in range(a.rounds):
-        for (w, fmt), model in models.items():
+        for (w, backend, t), model in models.items():
             for averaging in a.averaging.split(","):
                 mirror, jitter = AVERAGING[averaging]
-                for t in (int(v) for v in a.threads.split(",")):
-                    for b in (int(v) for v in a.batches.split(",")):
-                        ms = ms_per_face(model, img, box, b, repeats=max(5, a.repeats // b), threads=t,
-                                         mirror=mirror, jitter=jitter)
-                        rows.setdefault((w, fmt, averaging, t, b), []).append(ms)
-    print("| file | model | params | input | weights | averaging | threads | batch | ms/face | range |")
+                for b in (int(v) for v in a.batches.split(",")):
+                    ms = ms_per_face(model, img, box, b, repeats=max(5, a.repeats // b), threads=t,
+                                     mirror=mirror, jitter=jitter)
+                    rows.setdefault((w, backend, averaging, t, b), []).append(ms)
+    print("| file | model | params | input | backend | averaging | threads | batch | ms/face | range |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for (w, fmt, averaging, t, b), ms in rows.items():
-        model = models[(w, fmt)]
+    for (w, backend, averaging, t, b), ms in rows.items():
+        model = models[(w, backend, t)]
         params = sum(p.numel() for p in model.net.parameters())
-        print(f"| {Path(w).name} | {model.arch} | {params / 1e6:.2f} M | {model.spec.size} px | {fmt} | {averaging} | {t} | {b} | "
+        print(f"| {Path(w).name} | {model.arch} | {params / 1e6:.2f} M | {model.spec.size} px | {backend} | {averaging} | {t} | {b} | "
               f"{np.median(ms):.2f} | {min(ms):.2f}-{max(ms):.2f} |")
 
 

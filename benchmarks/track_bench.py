@@ -1,7 +1,7 @@
 """Video benchmark: tracking vs detecting every frame vs dlib, on generated clips and the real clip.
 
     python -m benchmarks.track_bench --data ../shared/data [--frames 90] [--no-dlib]
-        [--people val --clips-per-kind 3] [--no-every-frame] [--detector '{"min_neighbors": 5}'] [--follow '{"max_gap": 15}']
+        [--people val --clips-per-kind 3] [--no-every-frame] [--backends onnx,torch] [--detector '{"min_neighbors": 5}'] [--follow '{"max_gap": 15}']
 
 The hold-out clips give the reported figures; settings of the follower are chosen on clips made
 the same way from validation people (`--people val`), never on the hold-out.
@@ -29,7 +29,7 @@ import torch
 from benchmarks.gtvideo import KINDS, MOVING, load_faces, make_clip
 from vidkp.detect import HaarDetector, video_detector
 from vidkp.follow import FaceFollower, FollowConfig
-from vidkp.landmarks import LandmarkModel
+from vidkp.landmarks import BACKENDS, LandmarkModel
 from vidkp.track import Tracker
 
 Output = tuple[np.ndarray, np.ndarray]  # ids (n,), points (n, 68, 2)
@@ -171,6 +171,9 @@ def main() -> None:
     ap.add_argument("--no-dlib", action="store_true")
     ap.add_argument("--no-every-frame", action="store_true", help="skip the detect-every-frame method (faster)")
     ap.add_argument("--weights", default=None)
+    ap.add_argument("--backends", default="onnx",
+                    help=f"comma list of landmark backends ({', '.join(BACKENDS)}) for the vidkp methods; "
+                         "with more than one, each method is run with each, its name suffixed by the backend")
     ap.add_argument("--people", choices=["holdout", "val"], default="holdout",
                     help="faces of the generated clips: hold-out (report) or validation people (choose settings)")
     ap.add_argument("--clips-per-kind", type=int, default=1)
@@ -181,10 +184,16 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    model = LandmarkModel(args.weights)
-    methods: dict[str, Method] = {"vidkp tracking": vidkp_tracking(model, args.detector, args.follow)}
-    if not args.no_every_frame:
-        methods["vidkp detect every frame"] = vidkp_every_frame(model)
+    backends = args.backends.split(",")
+    if set(backends) - set(BACKENDS):
+        ap.error(f"unknown --backends {sorted(set(backends) - set(BACKENDS))}; known: {', '.join(BACKENDS)}")
+    methods: dict[str, Method] = {}
+    for backend in backends:
+        model = LandmarkModel(args.weights, backend=backend, threads=1)
+        suffix = f" ({backend})" if len(backends) > 1 else ""
+        methods["vidkp tracking" + suffix] = vidkp_tracking(model, args.detector, args.follow)
+        if not args.no_every_frame:
+            methods["vidkp detect every frame" + suffix] = vidkp_every_frame(model)
     dl = None if args.no_dlib else dlib_hog68()
     if dl is not None:
         methods["dlib HOG+68"] = dl

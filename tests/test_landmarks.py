@@ -5,6 +5,7 @@ import pytest
 from training.dataset import make_splits
 from training.metrics import nme
 from tests._data import data_dir
+from vidkp.errors import ModelError
 from vidkp.landmarks import FaceLandmarker, LandmarkModel, default_weights_path
 from vidkp.shape import MIRROR_PERM
 
@@ -36,6 +37,26 @@ def test_predicts_hold_out_faces_from_their_boxes(model, holdout):
     e = nme(pred, holdout.keypoints)
     assert np.median(e) < 0.08, e
     assert (scores > 0.5).mean() > 0.9
+
+
+def test_onnx_and_torch_backends_agree(model, holdout):
+    """The default onnx backend runs the same network as PyTorch: same points and scores."""
+    torch_model = LandmarkModel(model.path, backend="torch")
+    assert model.backend == "onnx" and LandmarkModel(model.path, threads=1).threads == 1
+    boxes = model.box_from_landmarks(holdout.keypoints)
+    for i in range(0, len(holdout), 5):
+        img = holdout.image(i)
+        both = np.stack([boxes[i], boxes[i] + [5, -3, 10, 10]])  # batch of two
+        (p1, s1), (p2, s2) = model.predict(img, both, mirror=True), torch_model.predict(img, both, mirror=True)
+        np.testing.assert_allclose(p1, p2, atol=0.01)
+        np.testing.assert_allclose(s1, s2, atol=1e-4)
+
+
+def test_bad_backend_settings_are_refused(model):
+    with pytest.raises(ModelError, match="unknown backend"):
+        LandmarkModel(model.path, backend="tensorrt")
+    with pytest.raises(ModelError, match="CPU only"):
+        LandmarkModel(model.path, device="cuda")
 
 
 def test_scores_reject_boxes_off_the_face(model, holdout):

@@ -99,7 +99,7 @@ def evaluate(weights: list[str | Path], data_dir: str | Path, sets: list[str], s
         img = splits["holdout"].image(0)
         box = box_from_landmarks(splits["holdout"].keypoints[0], model_relation(weights[0]))[0]
         for w in weights:
-            model = LandmarkModel(w)
+            model = LandmarkModel(w, threads=1)
             for averaging, (mirror, jitter) in AVERAGING.items():
                 b1 = ms_per_face(model, img, box, 1, mirror=mirror, jitter=jitter)
                 b32 = ms_per_face(model, img, box, 32, repeats=10, mirror=mirror, jitter=jitter)

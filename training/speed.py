@@ -16,7 +16,10 @@ use none, still images mirror+jitter."""
 def ms_per_face(model: LandmarkModel, image: np.ndarray, box: np.ndarray, batch: int, repeats: int = 50,
                 threads: int = 1, mirror: bool = False, jitter: float = 0.0) -> float:
     """Median over `repeats` of the wall time of `model.predict` on `batch` copies of `box`, per face
-    (`mirror`, `jitter`: with test-time averaging, `LandmarkModel.predict`)."""
+    (`mirror`, `jitter`: with test-time averaging, `LandmarkModel.predict`). An onnx-backend model
+    must have been loaded with `threads` threads: its thread count is fixed at load."""
+    if model.threads is not None and model.threads != threads:
+        raise ValueError(f"model runs on {model.threads} threads (fixed at load), asked to time {threads}")
     old = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:

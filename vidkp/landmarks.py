@@ -21,9 +21,11 @@ from vidkp.crop import CropSpec, apply_matrix, box_matrix, invert, to_gray, to_t
 from vidkp.detect import HaarDetector, fallback_detector, still_detector
 from vidkp.errors import ModelError
 from vidkp.faces import N_POINTS, Faces
+from vidkp.runtime import OnnxRunner
 from vidkp.shape import MIRROR_PERM, BoxRelation, box_from_landmarks
 
 DEFAULT_WEIGHTS = "landmarks_default.safetensors"
+BACKENDS = ("onnx", "torch")
 
 STILL_JITTER = 0.08
 """Jitter averaging of still images (`LandmarkModel.predict`): crops moved by 8% of their side.
@@ -54,11 +56,19 @@ def read_metadata(path: str | Path) -> dict:
 class LandmarkModel:
     """A trained keypoint network plus the crop it expects. Loading uses safetensors (no pickle)."""
 
-    def __init__(self, weights: str | Path | None = None, device: str = "cpu",
-                 memory_format: torch.memory_format = torch.channels_last) -> None:
-        """`memory_format` of the weights: channels-last (default) is faster on one CPU thread,
-        2.2-2.4 vs 3.0-4.1 ms per face at batch 1 (benchmarks/bench_landmarks.py --formats);
-        outputs differ from `torch.contiguous_format` by ~1e-5."""
+    def __init__(self, weights: str | Path | None = None, device: str = "cpu", backend: str = "onnx",
+                 threads: int | None = None, memory_format: torch.memory_format = torch.channels_last) -> None:
+        """`backend`: "onnx" (default, CPU only) runs the network with ONNX Runtime
+        (`vidkp.runtime`) on `threads` threads (None: as many as torch has when the model loads;
+        fixed for the model's life); "torch" runs it
+        with PyTorch on `device`. Outputs of the two differ by ~1e-5 crop units; ONNX Runtime is
+        about 3-4x faster at batch 1 (benchmarks/bench_landmarks.py --backends). `memory_format`
+        of the PyTorch weights: channels-last (default) is faster on one CPU thread, outputs differ
+        from `torch.contiguous_format` by ~1e-5. `net` is always the PyTorch module."""
+        if backend not in BACKENDS:
+            raise ModelError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
+        if backend == "onnx" and device != "cpu":
+            raise ModelError(f"the onnx backend runs on the CPU only; use backend='torch' for device {device!r}")
         path = Path(weights) if weights else default_weights_path()
         if not path.is_file():
             raise ModelError(f"model weights not found at {path}")
@@ -74,6 +84,11 @@ class LandmarkModel:
             raise ModelError(f"weights at {path} do not fit architecture {self.arch!r}: {e}") from e
         self.net = nets.fuse_batchnorm(net.eval()).to(device, memory_format=memory_format)
         self.device = device
+        self.backend = backend
+        self._runner = (OnnxRunner(self.net, self.spec.size, threads or torch.get_num_threads())
+                        if backend == "onnx" else None)
+        self.threads = self._runner.threads if self._runner else None
+        """Threads of the onnx backend; None for torch, which follows `torch.set_num_threads`."""
         self.has_score = bool(getattr(net, "has_score", False))
         rel = meta.get("box_relation")
         self.box_relation: BoxRelation | None = BoxRelation.from_json(rel) if rel else None
@@ -105,8 +120,11 @@ class LandmarkModel:
         the scores stay those of the crops as given."""
         n = len(crops)
         batch = list(crops) + ([c[:, ::-1] for c in crops] if mirror else [])
-        x = torch.from_numpy(to_tensor_batch(batch)).to(self.device)
-        out = self.net(x).float().cpu().numpy()
+        x = to_tensor_batch(batch)
+        if self._runner is not None:
+            out = self._runner(x)
+        else:
+            out = self.net(torch.from_numpy(x).to(self.device)).float().cpu().numpy()
         pts = (out[:, : 2 * N_POINTS].reshape(-1, N_POINTS, 2) + 0.5) * self.spec.size
         if mirror:
             twin = pts[n:, MIRROR_PERM]

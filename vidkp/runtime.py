@@ -44,6 +44,8 @@ class OnnxRunner:
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.log_severity_level = 3  # errors only
+        # no busy-waiting between calls: the pipeline runs the Haar detector and decoding in between
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.threads = opts.intra_op_num_threads
         self.session = ort.InferenceSession(export_onnx(net, size), opts, providers=["CPUExecutionProvider"])
 

@@ -166,9 +166,10 @@ def main(argv: list[str] | None = None) -> None:
                     help="shift-test limit to store with the weights (from `python -m training.shift_limit`)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
-    # the shipped score was mined and fitted with contiguous weights; channels-last ones (the
-    # inference default) differ by ~1e-5, enough to change low bits of the refit
-    model = LandmarkModel(a.weights, memory_format=torch.contiguous_format)
+    # the shipped score was mined and fitted with eager PyTorch and contiguous weights; ONNX Runtime
+    # and channels-last weights (the inference defaults) differ by ~1e-5, enough to change low bits
+    # of the refit
+    model = LandmarkModel(a.weights, backend="torch", memory_format=torch.contiguous_format)
     splits = make_splits(a.data)
     t0 = time.time()
     if a.val_report:

@@ -62,7 +62,7 @@ class LandmarkModel:
         (`vidkp.runtime`) on `threads` threads (None: as many as torch has when the model loads;
         fixed for the model's life); "torch" runs it
         with PyTorch on `device`. Outputs of the two differ by ~1e-5 crop units; ONNX Runtime is
-        about 3-4x faster at batch 1 (benchmarks/bench_landmarks.py --backends). `memory_format`
+        2.5-3x faster at batch 1 on one thread (benchmarks/bench_landmarks.py --backends). `memory_format`
         of the PyTorch weights: channels-last (default) is faster on one CPU thread, outputs differ
         from `torch.contiguous_format` by ~1e-5. `net` is always the PyTorch module."""
         if backend not in BACKENDS:

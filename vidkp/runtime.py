@@ -2,7 +2,7 @@
 
 The network is exported to ONNX in memory when the weights load (about 0.1-0.2 s), so the
 safetensors file stays the one source of the weights and any trained checkpoint runs this way.
-On one thread ONNX Runtime runs the default model about 3-4x faster than eager PyTorch at batch 1
+On one thread ONNX Runtime runs the default model 2.5-3x faster than eager PyTorch at batch 1
 (`benchmarks/bench_landmarks.py --backends onnx,torch`): PyTorch's per-operator overhead dominates
 a network this small.
 """

@@ -31,3 +31,26 @@ def test_multi_face_photos_give_exactly_their_faces(shared_data: Path, weights: 
                       & (boxes[:, 1] <= cy) & (cy <= boxes[:, 1] + boxes[:, 3]))
             assert inside.sum() == 1, f"{name}: the face at {(cx, cy)} is in {inside.sum()} output boxes"
     assert np.isfinite(rows.filter(like="x_").to_numpy()).all()
+
+
+def test_run_writes_for_a_still_what_face_landmarker_detect_finds(shared_data: Path, weights: str,
+                                                                   tmp_path: Path) -> None:
+    """`vidkp run` on a still and `FaceLandmarker.detect` (what the model card's end-to-end rows
+    measure) are one search: same faces, boxes, scores and points."""
+    import cv2
+
+    from vidkp.landmarks import FaceLandmarker
+
+    paths = [str(shared_data / "images" / name) for name in FACES]
+    run(paths, tmp_path / "out", workers=0, weights=weights)
+    rows = pd.read_parquet(tmp_path / "out")
+    lm = FaceLandmarker(weights)
+    for path in paths:
+        got = rows[rows.video == path].sort_values("face_id")
+        want = lm.detect(cv2.imread(path))
+        assert len(got) == len(want), path
+        np.testing.assert_allclose(got[["box_x", "box_y", "box_w", "box_h"]].to_numpy(),
+                                   np.stack([f.box for f in want]), atol=1e-3)
+        np.testing.assert_allclose(got.confidence.to_numpy(), [f.score for f in want], atol=1e-5)
+        pts = np.stack([got[[f"x_{i}" for i in range(68)]].to_numpy(), got[[f"y_{i}" for i in range(68)]].to_numpy()], -1)
+        np.testing.assert_allclose(pts, np.stack([f.keypoints for f in want]), atol=1e-3)

@@ -124,14 +124,16 @@ class Pipeline:
         from vidkp import __version__
 
         self.config = config
-        # stills are searched with the detector, fallback and mirror/jitter averaging of
-        # `FaceLandmarker.detect`; video frames with the video detectors, single pass
+        # stills are searched exactly as `FaceLandmarker.detect` searches (its detector, fallback,
+        # mirror/jitter averaging, and its accept score as the follower's keep score: a still has no
+        # track that a weaker face could re-seed); video frames with the video detectors, single pass
         self.landmarker = FaceLandmarker(config.weights, detector=still_detector(config.min_face, config.image_max_side))
         lm = self.landmarker
         follow = FollowConfig(detect_every=config.detect_every, smooth=config.smooth)
         self.video_follower = FaceFollower(lm.model, video_detector(config.min_face, config.max_side), follow,
                                            quick=video_detector(config.min_face, config.max_side, downscale=2))
-        self.image_follower = FaceFollower(lm.model, lm.detector, replace(follow, mirror=lm.mirror, jitter=lm.jitter),
+        self.image_follower = FaceFollower(lm.model, lm.detector, replace(follow, mirror=lm.mirror, jitter=lm.jitter,
+                                                                      keep_score=lm.accept_score, max_shift_error=lm.max_shift_error),
                                            fallback=lm.fallback)
         self.annotator = Annotator()
         self.vidkp_version = __version__

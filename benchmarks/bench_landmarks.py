@@ -23,7 +23,8 @@ from vidkp.landmarks import BACKENDS, LandmarkModel, default_weights_path
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", action="append")
-    ap.add_argument("--threads", default="1", help="comma list of torch thread counts")
+    ap.add_argument("--threads", default="1",
+                    help="comma list of thread counts (torch's, and the onnx backend's, fixed when a model loads)")
     ap.add_argument("--batches", default="1,32")
     ap.add_argument("--repeats", type=int, default=100)
     ap.add_argument("--backends", default="onnx",

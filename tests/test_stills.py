@@ -52,5 +52,6 @@ def test_run_writes_for_a_still_what_face_landmarker_detect_finds(shared_data: P
         np.testing.assert_allclose(got[["box_x", "box_y", "box_w", "box_h"]].to_numpy(),
                                    np.stack([f.box for f in want]), atol=1e-3)
         np.testing.assert_allclose(got.confidence.to_numpy(), [f.score for f in want], atol=1e-5)
-        pts = np.stack([got[[f"x_{i}" for i in range(68)]].to_numpy(), got[[f"y_{i}" for i in range(68)]].to_numpy()], -1)
+        xs, ys = ([f"{c}_{i}" for i in range(68)] for c in "xy")
+        pts = np.stack([got[xs].to_numpy(), got[ys].to_numpy()], -1)
         np.testing.assert_allclose(pts, np.stack([f.keypoints for f in want]), atol=1e-3)

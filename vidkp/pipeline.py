@@ -1,8 +1,9 @@
 """Process one input: Frame -> Faces -> landmarks -> tracks -> Parquet rows (+ annotated copy).
 
 `Pipeline` holds one loaded `FaceLandmarker` (its model follows faces in videos; its still-image
-search is the one used for images) and is reused for many inputs (one per worker process). `Pipeline.process()` never raises for a bad input: it returns an `InputSummary` with
-status "failed" and a one-line error, so one bad file never stops a batch.
+search is the one used for images) and is reused for many inputs (one per worker process).
+`Pipeline.process()` never raises for a bad input: it returns an `InputSummary` with status
+"failed" and a one-line error, so one bad file never stops a batch.
 """
 from __future__ import annotations
 
@@ -132,9 +133,9 @@ class Pipeline:
         follow = FollowConfig(detect_every=config.detect_every, smooth=config.smooth)
         self.video_follower = FaceFollower(lm.model, video_detector(config.min_face, config.max_side), follow,
                                            quick=video_detector(config.min_face, config.max_side, downscale=2))
-        self.image_follower = FaceFollower(lm.model, lm.detector, replace(follow, mirror=lm.mirror, jitter=lm.jitter,
-                                                                      keep_score=lm.accept_score, max_shift_error=lm.max_shift_error),
-                                           fallback=lm.fallback)
+        still = replace(follow, mirror=lm.mirror, jitter=lm.jitter, keep_score=lm.accept_score,
+                        max_shift_error=lm.max_shift_error)
+        self.image_follower = FaceFollower(lm.model, lm.detector, still, fallback=lm.fallback)
         self.annotator = Annotator()
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)

@@ -287,6 +287,3 @@ def test_fallback_detector_searches_only_when_the_first_search_keeps_no_face() -
     world.detector_calls = 0
     assert len(find_faces(model, permissive, image, 0.5, None, fallback=strict)[0]) == 1
     assert world.detector_calls == 1
-    # a follower uses the fallback on full passes only
-    follower = FaceFollower(model, strict, FollowConfig(smooth=False), fallback=permissive)
-    assert len(follower.step(image, 0.0).faces) == 1

@@ -130,11 +130,11 @@ def test_jitter_averaging_averages_each_face_over_its_five_moved_boxes(model, ho
 
 
 def test_jitter_outside_its_range_is_refused():
+    from vidkp.candidates import check_jitter
     from vidkp.errors import InputError
-    from vidkp.follow import FollowConfig
 
-    with pytest.raises(InputError, match="jitter"):
-        FollowConfig(jitter=0.5)
+    with pytest.raises(InputError, match="some jitter"):
+        check_jitter(0.5, "some jitter")
     if default_weights_path().is_file():
         with pytest.raises(InputError, match="jitter"):
             FaceLandmarker(jitter=-0.1)

@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from vidkp.candidates import (PointModel, ShiftLimit, centre_distances, check_jitter, find_faces, predict_from_points,
+from vidkp.candidates import (PointModel, ShiftLimit, centre_distances, find_faces, predict_from_points,
                               same_face, steady)
 from vidkp.cuts import CutDetector
 from vidkp.errors import InputError
@@ -68,13 +68,10 @@ class FollowConfig:
     """One-Euro filter the points (False: the raw per-frame predictions)."""
     mirror: bool = False
     """Flip test-time averaging of every prediction (`LandmarkModel.forward`): more accurate
-    points on stills (validation people: 5.41% vs 5.57% NME) for twice the network work. On for
-    still images in `vidkp run`; off for video frames, where it did not lower NME on the
-    validation-people clips (0.0622 vs 0.0620) and cost 102 vs 126 frames/s."""
-    jitter: float = 0.0
-    """Jitter averaging of every prediction (`LandmarkModel.predict`: also from crops moved by
-    this share of their side right, left, down and up; five times the network work). Still
-    images in `vidkp run` use `vidkp.landmarks.STILL_JITTER`; video frames 0 (off)."""
+    points on stills (validation people: 5.41% vs 5.57% NME) for twice the network work (still
+    images are searched by `FaceLandmarker`, which uses it). Off by default: on video frames it
+    did not lower NME on the validation-people clips (0.0622 vs 0.0620) and cost 102 vs 126
+    frames/s."""
     still_change: float | None = 6.0
     """Skip a periodic detector pass while the scene outside the tracked faces is still: no cell
     of 4x4 pixels of the 64x36 gray thumbnail changed by more than this (mean absolute, 0-255)
@@ -109,7 +106,6 @@ class FollowConfig:
                 raise InputError(f"FollowConfig.{name}: expected >= 1, got {getattr(self, name)!r}")
         if self.empty_patience is not None and self.empty_patience < 0:
             raise InputError(f"FollowConfig.empty_patience: expected >= 0 or None, got {self.empty_patience!r}")
-        check_jitter(self.jitter, "FollowConfig.jitter")
 
 
 REVIVE_DISTANCE = 0.75
@@ -164,16 +160,12 @@ class FaceFollower:
     between videos."""
 
     def __init__(self, model: PointModel, detector: Callable[[np.ndarray], Faces], config: FollowConfig | None = None,
-                 quick: Callable[[np.ndarray], Faces] | None = None,
-                 fallback: Callable[[np.ndarray], Faces] | None = None) -> None:
+                 quick: Callable[[np.ndarray], Faces] | None = None) -> None:
         """`quick`: a cheaper detector for most periodic passes (`FollowConfig.full_every`), for
-        example `detector` at half resolution (large faces only); None: always `detector`.
-        `fallback`: a more permissive detector searched when a full pass finds no face
-        (`find_faces(fallback=)`; still images in `vidkp run`); None: none."""
+        example `detector` at half resolution (large faces only); None: always `detector`."""
         self.model = model
         self.detector = detector
         self.quick = quick
-        self.fallback = fallback
         self.cfg = config or FollowConfig()
         self.cuts = CutDetector()
         self.reset()
@@ -192,7 +184,7 @@ class FaceFollower:
 
     def _predict_from_points(self, image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         t0 = time.perf_counter()
-        out = predict_from_points(self.model, image, kps, self.cfg.mirror, self.cfg.jitter)
+        out = predict_from_points(self.model, image, kps, self.cfg.mirror)
         self._times["landmarks"] += time.perf_counter() - t0
         return out
 
@@ -205,8 +197,7 @@ class FaceFollower:
         face should be gives that face its id back; one on no face starts a track; both only if
         its face score reaches `accept_score`."""
         found, times = find_faces(self.model, detector, image, self.cfg.keep_score,
-                                  self.cfg.max_shift_error, self.cfg.merge_iou, self.cfg.mirror, self.cfg.jitter,
-                                  self.fallback if detector is self.detector else None)
+                                  self.cfg.max_shift_error, self.cfg.merge_iou, self.cfg.mirror)
         for k, v in times.items():
             self._times[k] += v
         if not len(found):

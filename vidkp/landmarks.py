@@ -196,10 +196,14 @@ class FaceLandmarker:
         self.mirror = bool(mirror)
         self.jitter = check_jitter(jitter, "FaceLandmarker jitter")
 
+    def search(self, image_bgr: np.ndarray) -> tuple[Faces, dict[str, float]]:
+        """`detect_faces`, plus the seconds spent in the detectors ("detect") and the model ("landmarks")."""
+        return find_faces(self.model, self.detector, image_bgr, self.accept_score, self.max_shift_error,
+                          mirror=self.mirror, jitter=self.jitter, fallback=self.fallback)
+
     def detect_faces(self, image_bgr: np.ndarray) -> Faces:
         """Columnar result for one image: boxes (Haar-like, framing the points), face scores, keypoints."""
-        return find_faces(self.model, self.detector, image_bgr, self.accept_score, self.max_shift_error,
-                          mirror=self.mirror, jitter=self.jitter, fallback=self.fallback)[0]
+        return self.search(image_bgr)[0]
 
     def detect(self, image_bgr: np.ndarray) -> list[Face]:
         """Find the faces of one image and return one `Face` per face, left to right."""

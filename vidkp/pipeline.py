@@ -14,9 +14,11 @@ import logging
 import os
 import socket
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
+
+import numpy as np
 
 from vidkp.annotate import AnnotatedVideo, Annotator
 from vidkp.config import RunConfig
@@ -125,17 +127,12 @@ class Pipeline:
         from vidkp import __version__
 
         self.config = config
-        # stills are searched exactly as `FaceLandmarker.detect` searches (its detector, fallback,
-        # mirror/jitter averaging, and its accept score as the follower's keep score: a still has no
-        # track that a weaker face could re-seed); video frames with the video detectors, single pass
+        # a still is searched by `FaceLandmarker.search` itself (what `detect` returns); video frames
+        # are followed with the video detectors, single pass
         self.landmarker = FaceLandmarker(config.weights, detector=still_detector(config.min_face, config.image_max_side))
-        lm = self.landmarker
         follow = FollowConfig(detect_every=config.detect_every, smooth=config.smooth)
-        self.video_follower = FaceFollower(lm.model, video_detector(config.min_face, config.max_side), follow,
-                                           quick=video_detector(config.min_face, config.max_side, downscale=2))
-        still = replace(follow, mirror=lm.mirror, jitter=lm.jitter, keep_score=lm.accept_score,
-                        max_shift_error=lm.max_shift_error)
-        self.image_follower = FaceFollower(lm.model, lm.detector, still, fallback=lm.fallback)
+        self.video_follower = FaceFollower(self.landmarker.model, video_detector(config.min_face, config.max_side),
+                                           follow, quick=video_detector(config.min_face, config.max_side, downscale=2))
         self.annotator = Annotator()
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)
@@ -146,12 +143,11 @@ class Pipeline:
     def model_version(self) -> str:
         return str(self.landmarker.model.version)
 
-    @staticmethod
-    def faces(follower: FaceFollower, image, timestamp: float) -> tuple[Faces, dict[str, float]]:
-        """Follow faces into one selected frame (detect when due, landmarks, ids, smoothing);
+    def _follow(self, image, timestamp: float) -> tuple[Faces, dict[str, float]]:
+        """Follow faces into one selected video frame (detect when due, landmarks, ids, smoothing);
         returns faces (confidence = the model's face score) and stage times (s)."""
         t0 = time.perf_counter()
-        result = follower.step(image, timestamp)
+        result = self.video_follower.step(image, timestamp)
         total = time.perf_counter() - t0
         return result.faces, {**result.times, "track": total - sum(result.times.values())}
 
@@ -214,8 +210,8 @@ class Pipeline:
         times["decode"] += time.perf_counter() - t0
         summary.frames = summary.processed_frames = 1
         summary.height, summary.width = image.shape[:2]
-        self.image_follower.reset()
-        faces, st = self.faces(self.image_follower, image, 0.0)
+        faces, st = self.landmarker.search(image)
+        faces = faces.with_track_ids(np.arange(len(faces)))  # face ids 0..n-1, left to right
         for k, v in st.items():
             times[k] += v
         t0 = time.perf_counter()
@@ -257,7 +253,7 @@ class Pipeline:
                 reached, own = frame.index + 1, int(frame.index >= own_start)
                 summary.frames += own
                 if selected:
-                    last, st = self.faces(self.video_follower, frame.image, frame.timestamp)
+                    last, st = self._follow(frame.image, frame.timestamp)
                     for k, v in st.items():
                         times[k] += v
                     summary.processed_frames += own

@@ -2,11 +2,12 @@ import json
 
 import cv2
 import numpy as np
+import pytest
 import torch
 
 from training import transforms as T
 from training.dataset import Samples
-from training.train import batch_stream, epoch_batch, export, haar_batch, losses
+from training.train import batch_stream, create_net, epoch_batch, export, haar_batch, losses
 from vidkp import nets
 from vidkp.crop import CropSpec
 from vidkp.landmarks import LandmarkModel
@@ -64,6 +65,19 @@ def test_export_loads_through_landmark_model(tmp_path):
     kps, scores = model.predict(img, np.array([[20, 20, 50, 50]]))
     assert kps.shape == (1, 68, 2) and scores.shape == (1,)
     assert json.loads(json.dumps(model.box_from_landmarks(kps).tolist()))
+
+
+def test_init_starts_from_given_weights_and_refuses_weights_of_another_net(tmp_path):
+    kw = {"size": 32, "widths": [8, 16, 16, 32], "hidden": 32}
+    trained = nets.create("kpnet", **kw)
+    path = tmp_path / "w.safetensors"
+    export(trained, "kpnet", kw, CropSpec(size=32, scale=1.3), REL, path)
+    started = create_net("kpnet", kw, path).state_dict()
+    assert all(torch.equal(v, started[k]) for k, v in trained.state_dict().items())
+    fresh = create_net("kpnet", kw).state_dict()
+    assert not all(torch.equal(v, fresh[k]) for k, v in trained.state_dict().items())
+    with pytest.raises(ValueError, match="do not fit"):
+        create_net("kpnet", {**kw, "hidden": 64}, path)
 
 
 def test_batch_stream_gives_the_same_batches_with_worker_processes():

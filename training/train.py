@@ -40,21 +40,22 @@ from vidkp.shape import BoxRelation, box_from_landmarks
 VERSION = "1"
 
 
-EYE_REF = 0.38
-"""Typical outer-eye distance of a training crop, in crop sides (`--loss-norm eyes` rescales to it)."""
-
-
-def wing_loss(pred: torch.Tensor, target: torch.Tensor, w: float, eps: float, norm: str = "crop") -> torch.Tensor:
-    """Wing loss (Feng et al. 2018) on errors in percent of the crop side (`norm` "crop"), or
-    (`norm` "eyes") in units of each face's outer-eye distance (points 36, 45) scaled by `EYE_REF` (their median),
-    the metric's own normalisation: faces with close-set eyes (turned, small) weigh more."""
+def wing_loss(pred: torch.Tensor, target: torch.Tensor, w: float, eps: float) -> torch.Tensor:
+    """Wing loss (Feng et al. 2018) on errors in percent of the crop side."""
     x = (pred - target).abs() * 100.0
-    if norm == "eyes":
-        t = target.reshape(len(target), -1, 2)
-        eyes = (t[:, 36] - t[:, 45]).norm(dim=1).clamp_min(0.1)
-        x = x * (EYE_REF / eyes)[:, None]
     c = w - w * np.log(1 + w / eps)
     return torch.where(x < w, w * torch.log1p(x / eps), x - c).mean()
+
+
+def create_net(arch: str, arch_kwargs: dict, init: str | Path | None = None) -> nn.Module:
+    """The network to train: at random, or (fine-tuning) with the weights in the safetensors file `init`."""
+    net = nets.create(arch, **arch_kwargs)
+    if init:
+        try:
+            net.load_state_dict(load_file(str(init)))
+        except RuntimeError as e:
+            raise ValueError(f"--init {init}: these weights do not fit {arch} {arch_kwargs}: {e}") from e
+    return net
 
 
 def epoch_batch(n: int, batch: int, step: int, seed: int) -> np.ndarray:
@@ -76,7 +77,7 @@ def sample_pool(keypoints: np.ndarray, turned_repeat: int = 1, turned_min: float
 
 
 def losses(net: nn.Module, crops: np.ndarray, tgts: np.ndarray, labels: np.ndarray, recipe: str, size: int,
-           wing_w: float = 8.0, wing_eps: float = 1.5, norm: str = "crop") -> tuple[torch.Tensor, torch.Tensor]:
+           wing_w: float = 8.0, wing_eps: float = 1.5) -> tuple[torch.Tensor, torch.Tensor]:
     """Point loss and face-score loss of one batch (crops (n, S, S) uint8, targets (n, 68, 2), labels (n,))."""
     dev = next(net.parameters()).device
     x = torch.from_numpy(crops.astype(np.float32)[:, None] / 255.0).to(dev)
@@ -87,7 +88,7 @@ def losses(net: nn.Module, crops: np.ndarray, tgts: np.ndarray, labels: np.ndarr
         k = size / 50.0
         return nn.functional.smooth_l1_loss(out[:, :136] * k, y * k), torch.zeros(())
     pos = lab > 0.5
-    pl = wing_loss(out[pos, :136], y[pos], wing_w, wing_eps, norm) if pos.any() else torch.zeros(())
+    pl = wing_loss(out[pos, :136], y[pos], wing_w, wing_eps) if pos.any() else torch.zeros(())
     return pl, nn.functional.binary_cross_entropy_with_logits(out[:, 136], lab)
 
 
@@ -229,8 +230,6 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--wd", type=float, default=1e-4)
     ap.add_argument("--wing-w", type=float, default=8.0)
     ap.add_argument("--wing-eps", type=float, default=1.5)
-    ap.add_argument("--loss-norm", choices=["crop", "eyes"], default="crop",
-                    help="point errors in crop sides (crop) or in outer-eye distances (eyes, as NME)")
     ap.add_argument("--init", help="start from these weights (safetensors; fine-tuning) instead of at random")
     ap.add_argument("--score-weight", type=float, default=1.0)
     ap.add_argument("--aug", default="{}", help="JSON overrides of training.transforms.AugmentConfig")
@@ -273,10 +272,10 @@ def main(argv: list[str] | None = None) -> None:
           flush=True)
 
     torch.manual_seed(a.seed)
-    net = nets.create(a.arch, **arch_kwargs)
-    if a.init:
-        net.load_state_dict(load_file(a.init))
-    net = net.to(a.device)
+    try:
+        net = create_net(a.arch, arch_kwargs, a.init).to(a.device)
+    except ValueError as e:
+        ap.error(str(e))
     n_params = sum(p.numel() for p in net.parameters())
     if a.recipe == "udacity":
         opt = torch.optim.Adam(net.parameters(), lr=a.lr)
@@ -314,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
 
     for crops, tgts, labels in batch_stream(make, step, steps, a.workers):
         net.train()
-        pl, sl = losses(net, crops, tgts, labels, a.recipe, spec.size, a.wing_w, a.wing_eps, a.loss_norm)
+        pl, sl = losses(net, crops, tgts, labels, a.recipe, spec.size, a.wing_w, a.wing_eps)
         loss = pl + a.score_weight * sl
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -81,3 +81,39 @@ def test_negative_boxes_miss_the_face():
         off = np.hypot(*(b[:2] + b[2:] / 2 - face[:2] - face[2:] / 2)) / face[2]
         ratio = b[2] / face[2]
         assert off > 0.45 or ratio < 0.5 or ratio > 2.5
+
+
+def test_erase_paints_one_rectangle_and_off_draws_nothing():
+    """`erase` (occlusion) paints over one rectangle of 15-40% of the side and moves no keypoint;
+    at 0 it takes no random draw, so the recipe's batches stay those it was trained on."""
+    plain = T.AugmentConfig(colour=0.0, brightness=0.0, contrast=0.0, gamma=0.0, blur=0.0, lowres=0.0,
+                            noise=0.0, jpeg=0.0)
+    crop = np.full((80, 80, 3), 128, np.uint8)
+    for seed in range(10):
+        out = T.photometric(crop, np.random.default_rng(seed), T.AugmentConfig(**{**plain.__dict__, "erase": 1.0}))
+        ys, xs = np.nonzero(out != 128)
+        assert len(ys) > 0
+        h, w = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+        assert 0.14 * 80 <= h <= 0.4 * 80 and 0.14 * 80 <= w <= 0.4 * 80
+
+    class Counting:
+        def __init__(self) -> None:
+            self.rng, self.coins = np.random.default_rng(0), 0
+
+        def random(self):
+            self.coins += 1
+            return self.rng.random()
+
+        def __getattr__(self, name):
+            return getattr(self.rng, name)
+
+    for erase, coins in ((0.0, 4), (1.0, 6)):  # blur, low-res, noise, JPEG (+ erase, flat or noise)
+        rng = Counting()
+        T.photometric(crop, rng, T.AugmentConfig(**{**plain.__dict__, "erase": erase}))
+        assert rng.coins == coins
+    rng = np.random.default_rng(3)
+    img, kps = _marked_image(rng)
+    spec = CropSpec(size=128, scale=1.3)
+    _, with_erase = T.positive(img, kps, REL, spec, np.random.default_rng(5), T.AugmentConfig(erase=1.0))
+    _, without = T.positive(img, kps, REL, spec, np.random.default_rng(5), T.AugmentConfig())
+    np.testing.assert_array_equal(with_erase, without)

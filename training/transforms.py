@@ -38,6 +38,7 @@ class AugmentConfig:
     noise: float = 0.3           # probability of Gaussian noise
     jpeg: float = 0.3            # probability of JPEG re-encoding
     negatives: float = 0.2       # fraction of negative (no face) samples
+    erase: float = 0.0           # probability of a random rectangle painted over (occlusion; 0: no draw)
 
 
 NO_AUGMENT = AugmentConfig(jitter=0.0, scale=0.0, rotate=0.0, flip=0.0, colour=0.0, brightness=0.0,
@@ -105,6 +106,10 @@ def photometric(crop: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) 
         g = cv2.resize(small, (s, s), interpolation=cv2.INTER_LINEAR)
     if rng.random() < cfg.noise:
         g = np.clip(g + rng.normal(scale=rng.uniform(2, 12), size=g.shape), 0, 255).astype(np.uint8)
+    if cfg.erase > 0 and rng.random() < cfg.erase:  # 0 draws nothing: the recipe's streams stay as they were
+        w, h = (int(v) for v in rng.uniform(0.15, 0.4, 2) * s)
+        x0, y0 = (int(v) for v in rng.integers(0, s - np.array([w, h]) + 1))
+        g[y0:y0 + h, x0:x0 + w] = rng.integers(0, 256) if rng.random() < 0.5 else rng.integers(0, 256, (h, w))
     if rng.random() < cfg.jpeg:
         ok, buf = cv2.imencode(".jpg", g, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 90))])
         g = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)

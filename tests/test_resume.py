@@ -38,12 +38,13 @@ def reference(clips, weights, tmp_path_factory):
 
 
 def _wait_mid_input(proc, out, ann=None, timeout=120):
-    """Block until at least one input is finished and another is half written (in OUT and ANN)."""
+    """Block until at least one input is finished and another is half written (in OUT and ANN),
+    with at least one more input not started: the run cannot end before the signal lands."""
     deadline = time.time() + timeout
     while time.time() < deadline and proc.poll() is None:
         done = list((out / "_done").glob("*.json")) if (out / "_done").is_dir() else []
         half = [d for d in (out, ann) if d is not None and d.is_dir() and list(d.glob(".tmp-*"))]
-        if done and len(half) == (1 if ann is None else 2):
+        if done and len(done) <= N_CLIPS - 2 and len(half) == (1 if ann is None else 2):
             return
         time.sleep(0.02)
     assert proc.poll() is None, "run finished before it could be interrupted"

@@ -52,7 +52,10 @@ def _wait_mid_input(proc, out, ann=None, timeout=120):
 
 def test_ctrl_c_exits_130_cleanly_and_resumes(clips, weights, reference, tmp_path):
     out = tmp_path / "o"
-    proc = subprocess.Popen(_cmd(clips, out, weights), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a shell without job control starts background jobs with SIGINT ignored, which a child
+    # inherits (Python then installs no Ctrl-C handler): give the run the default disposition
+    proc = subprocess.Popen(_cmd(clips, out, weights), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         _wait_mid_input(proc, out)
         proc.send_signal(signal.SIGINT)

@@ -1,0 +1,99 @@
+"""Measure how far right of a mirror-symmetric model's points the labels sit, and store it:
+`python -m training.label_offset DATA --weights runs/NAME/weights.safetensors [--write W.safetensors]`.
+
+Training flips half the crops (with the left/right point swap) and stills average each face
+with its mirror, so the network is left-right symmetric: if the labels sit a constant distance
+right of the features they mark (a pixel convention, e.g. 1-based x), the network learns the
+average of +offset (unflipped crops) and -offset (flipped ones), i.e. nothing, and every
+prediction is that far left of the labels on faces it has not memorised. A vertical offset is
+learnt (no vertical flip), so only x needs this. The offset is measured on people the network
+never saw: `--weights` must be trained with `--train-set train`, and it is measured on the
+validation people (their frames in both upstream CSVs), mirror-averaged, from crops of the
+labelled points as the tracker makes them. `--write` copies the value (rounded to 0.01 px) into
+the metadata of a model (e.g. the same recipe trained on all people), where
+`LandmarkModel.label_x_offset` reads it; the tensors are copied unchanged.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from training.dataset import Samples, concat, make_splits
+from vidkp.landmarks import LandmarkModel, read_metadata
+
+
+def validation_faces(data_dir: str | Path) -> Samples:
+    """Validation people's images from the training CSV and from the upstream test CSV."""
+    splits = make_splits(data_dir)
+    people = set(splits["val"].people())
+    test = splits["test"]
+    return concat(splits["val"], test.subset([i for i, p in enumerate(test.people()) if p in people]))
+
+
+def residuals(model: LandmarkModel, data: Samples) -> np.ndarray:
+    """Mean (x, y) of prediction - label per face (n, 2), image pixels, without any label offset."""
+    offset, model.label_x_offset = model.label_x_offset, 0.0
+    try:
+        boxes = model.box_from_landmarks(data.keypoints)
+        out = np.stack([model.predict(data.image(i), boxes[i:i + 1], mirror=True)[0][0] - data.keypoints[i]
+                        for i in range(len(data))])
+    finally:
+        model.label_x_offset = offset
+    return out.mean(axis=1)
+
+
+def people_interval(values: np.ndarray, people: list[str], reps: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95% bootstrap interval of the mean, resampling whole people (their faces are not independent)."""
+    groups = [np.flatnonzero(np.array(people) == p) for p in sorted(set(people))]
+    rng = np.random.default_rng(seed)
+    means = [values[np.concatenate([groups[j] for j in rng.integers(0, len(groups), len(groups))])].mean()
+             for _ in range(reps)]
+    lo, hi = np.quantile(means, [0.025, 0.975])
+    return float(lo), float(hi)
+
+
+def write_offset(path_in: str | Path, path_out: str | Path, offset: float, source: dict) -> None:
+    """Copy weights with `label_x_offset` (and how it was measured) added to their metadata."""
+    with safe_open(str(path_in), "pt") as f:
+        meta = dict(f.metadata())
+    meta["label_x_offset"] = f"{offset:.2f}"
+    meta["label_offset_source"] = json.dumps(source)
+    tmp = Path(f"{path_out}.tmp")
+    save_file(load_file(str(path_in)), str(tmp), metadata=meta)
+    os.replace(tmp, path_out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data", help="facial_keypoints folder")
+    ap.add_argument("--weights", required=True, help="a model trained without the validation people")
+    ap.add_argument("--write", help="weights to store the measured offset in (rewritten in place)")
+    a = ap.parse_args(argv)
+    if re.search(r"--train-set[ =]trainval", read_metadata(a.weights).get("train_command", "")):
+        ap.error(f"{a.weights} was trained on the validation people; measure with a --train-set train model")
+    torch.set_num_threads(1)
+    model = LandmarkModel(a.weights)
+    data = validation_faces(a.data).load_images()
+    res = residuals(model, data)
+    dx, dy = -res[:, 0], -res[:, 1]
+    lo, hi = people_interval(dx, data.people())
+    print(f"{a.weights}: {len(data)} faces of {len(set(data.people()))} validation people")
+    print(f"labels right of the points by x {dx.mean():.3f} px (median {np.median(dx):.3f}, "
+          f"people-bootstrap 95% {lo:.3f} to {hi:.3f}); below them by y {dy.mean():.3f} px")
+    if a.write:
+        write_offset(a.write, a.write, float(dx.mean()),
+                     {"weights": str(a.weights), "faces": len(data), "mean_dy": round(float(dy.mean()), 3),
+                      "interval": [round(lo, 3), round(hi, 3)]})
+        print(f"stored label_x_offset {dx.mean():.2f} in {a.write}")
+
+
+if __name__ == "__main__":
+    main()

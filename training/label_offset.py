@@ -1,17 +1,19 @@
-"""Measure how far right of a mirror-symmetric model's points the labels sit, and store it:
+"""Measure how far right of a model's points the labels sit, and store it:
 `python -m training.label_offset DATA --weights runs/NAME/weights.safetensors [--write W.safetensors]`.
 
-Training flips half the crops (with the left/right point swap) and stills average each face
-with its mirror, so the network is left-right symmetric: if the labels sit a constant distance
-right of the features they mark (a pixel convention, e.g. 1-based x), the network learns the
-average of +offset (unflipped crops) and -offset (flipped ones), i.e. nothing, and every
-prediction is that far left of the labels on faces it has not memorised. A vertical offset is
-learnt (no vertical flip), so only x needs this. The offset is measured on people the network
-never saw: `--weights` must be trained with `--train-set train`, and it is measured on the
-validation people (their frames in both upstream CSVs), mirror-averaged, from crops of the
-labelled points as the tracker makes them. `--write` copies the value (rounded to 0.01 px) into
-the metadata of a model (e.g. the same recipe trained on all people), where
-`LandmarkModel.label_x_offset` reads it; the tensors are copied unchanged.
+A network trained on crops flipped left-right (with the left/right point swap) is left-right
+symmetric: if the labels sit a constant distance right of the features they mark (a pixel
+convention, e.g. 1-based x), it learns the average of +offset (unflipped crops) and -offset
+(flipped ones), i.e. nothing, and every prediction is that far left of the labels on faces it has
+not memorised. A network trained without flips learns the offset, but averaging its points with
+those of the mirrored crop (`mirror=True`) cancels it again. So the offset is measured for both
+kinds of points, single pass and mirror-averaged. A vertical offset is learnt (nothing flips
+vertically), so only x needs this. It is measured on people the network never saw: `--weights`
+must be trained with `--train-set train`, and it is measured on the validation people (their
+frames in both upstream CSVs) from crops of the labelled points as the tracker makes them.
+`--write` copies the two values (rounded to 0.01 px) into the metadata of a model (e.g. the same
+recipe trained on all people), where `LandmarkModel.label_x_offset` and `label_x_offset_mirror`
+read them; the tensors are copied unchanged.
 """
 from __future__ import annotations
 
@@ -38,15 +40,16 @@ def validation_faces(data_dir: str | Path) -> Samples:
     return concat(splits["val"], test.subset([i for i, p in enumerate(test.people()) if p in people]))
 
 
-def residuals(model: LandmarkModel, data: Samples) -> np.ndarray:
-    """Mean (x, y) of prediction - label per face (n, 2), image pixels, without any label offset."""
-    offset, model.label_x_offset = model.label_x_offset, 0.0
+def residuals(model: LandmarkModel, data: Samples, mirror: bool) -> np.ndarray:
+    """Mean (x, y) of prediction - label per face (n, 2), image pixels, without any stored offset."""
+    stored = model.label_x_offset, model.label_x_offset_mirror
+    model.label_x_offset = model.label_x_offset_mirror = 0.0
     try:
         boxes = model.box_from_landmarks(data.keypoints)
-        out = np.stack([model.predict(data.image(i), boxes[i:i + 1], mirror=True)[0][0] - data.keypoints[i]
+        out = np.stack([model.predict(data.image(i), boxes[i:i + 1], mirror=mirror)[0][0] - data.keypoints[i]
                         for i in range(len(data))])
     finally:
-        model.label_x_offset = offset
+        model.label_x_offset, model.label_x_offset_mirror = stored
     return out.mean(axis=1)
 
 
@@ -60,11 +63,13 @@ def people_interval(values: np.ndarray, people: list[str], reps: int = 2000, see
     return float(lo), float(hi)
 
 
-def write_offset(path_in: str | Path, path_out: str | Path, offset: float, source: dict) -> None:
-    """Copy weights with `label_x_offset` (and how it was measured) added to their metadata."""
+def write_offsets(path_in: str | Path, path_out: str | Path, single: float, mirror: float, source: dict) -> None:
+    """Copy weights with `label_x_offset`, `label_x_offset_mirror` (and how they were measured)
+    added to their metadata."""
     with safe_open(str(path_in), "pt") as f:
         meta = dict(f.metadata())
-    meta["label_x_offset"] = f"{offset:.2f}"
+    meta["label_x_offset"] = f"{single:.2f}"
+    meta["label_x_offset_mirror"] = f"{mirror:.2f}"
     meta["label_offset_source"] = json.dumps(source)
     tmp = Path(f"{path_out}.tmp")
     save_file(load_file(str(path_in)), str(tmp), metadata=meta)
@@ -75,24 +80,27 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", help="facial_keypoints folder")
     ap.add_argument("--weights", required=True, help="a model trained without the validation people")
-    ap.add_argument("--write", help="weights to store the measured offset in (rewritten in place)")
+    ap.add_argument("--write", help="weights to store the measured offsets in (rewritten in place)")
     a = ap.parse_args(argv)
     if re.search(r"--train-set[ =]trainval", read_metadata(a.weights).get("train_command", "")):
         ap.error(f"{a.weights} was trained on the validation people; measure with a --train-set train model")
     torch.set_num_threads(1)
     model = LandmarkModel(a.weights)
     data = validation_faces(a.data).load_images()
-    res = residuals(model, data)
-    dx, dy = -res[:, 0], -res[:, 1]
-    lo, hi = people_interval(dx, data.people())
     print(f"{a.weights}: {len(data)} faces of {len(set(data.people()))} validation people")
-    print(f"labels right of the points by x {dx.mean():.3f} px (median {np.median(dx):.3f}, "
-          f"people-bootstrap 95% {lo:.3f} to {hi:.3f}); below them by y {dy.mean():.3f} px")
+    offsets, source = {}, {"weights": str(a.weights), "faces": len(data)}
+    for kind, mirror in (("single pass", False), ("mirror-averaged", True)):
+        res = residuals(model, data, mirror)
+        dx, dy = -res[:, 0], -res[:, 1]
+        lo, hi = people_interval(dx, data.people())
+        print(f"{kind}: labels right of the points by {dx.mean():.3f} px (median {np.median(dx):.3f}, "
+              f"people-bootstrap 95% {lo:.3f} to {hi:.3f}); below them by {dy.mean():.3f} px")
+        offsets[mirror] = float(dx.mean())
+        source["mirror" if mirror else "single"] = {"mean_dx": round(float(dx.mean()), 3), "mean_dy": round(float(dy.mean()), 3),
+                                                    "interval": [round(lo, 3), round(hi, 3)]}
     if a.write:
-        write_offset(a.write, a.write, float(dx.mean()),
-                     {"weights": str(a.weights), "faces": len(data), "mean_dy": round(float(dy.mean()), 3),
-                      "interval": [round(lo, 3), round(hi, 3)]})
-        print(f"stored label_x_offset {dx.mean():.2f} in {a.write}")
+        write_offsets(a.write, a.write, offsets[False], offsets[True], source)
+        print(f"stored label_x_offset {offsets[False]:.2f}, label_x_offset_mirror {offsets[True]:.2f} in {a.write}")
 
 
 if __name__ == "__main__":

@@ -95,11 +95,14 @@ class LandmarkModel:
         self.max_shift_error = float(meta.get("max_shift_error", MAX_SHIFT_ERROR))
         """Shift-test limit calibrated with these weights (`training.score_head`), else the default."""
         self.label_x_offset = float(meta.get("label_x_offset", 0.0))
-        """Image pixels that `predict` adds to every x: how far right of the left-right symmetric
-        points the training labels sit (`training.label_offset` measures it on people the network
-        never saw). Flip augmentation and mirror averaging make the network mirror-symmetric, so it
-        cannot learn a left-right offset of the labels' pixel convention (it does learn a vertical
-        one); adding it puts the points in the labels' convention on both axes. 0 without metadata."""
+        """Image pixels that `predict` adds to every x of single-pass points: how far right of them
+        the training labels sit on people the network never saw (`training.label_offset`). A
+        network trained on crops flipped left-right cannot learn a left-right offset of the labels'
+        pixel convention (it does learn a vertical one); adding it puts the points in the labels'
+        convention on both axes. 0 without metadata."""
+        self.label_x_offset_mirror = float(meta.get("label_x_offset_mirror", self.label_x_offset))
+        """The same for mirror-averaged points, which lose any left-right offset the network learnt
+        (a network trained without flips learns it; averaging with the mirror cancels it)."""
 
     def box_from_landmarks(self, kps: np.ndarray) -> np.ndarray:
         """Haar-like boxes (n, 4) framing points (n, 68, 2), e.g. to crop a face from its previous frame."""
@@ -146,7 +149,8 @@ class LandmarkModel:
         (`mirror`: flip test-time averaging, see `forward`). `jitter` > 0: jitter averaging, each
         face is also predicted from its box moved by `jitter` of its side right, left, down and
         up, and the five predictions are averaged in image pixels (five times the network work;
-        the scores stay those of the boxes as given). Every x then gets `label_x_offset`."""
+        the scores stay those of the boxes as given). Every x then gets `label_x_offset` (single
+        pass) or `label_x_offset_mirror` (mirror-averaged)."""
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         n = len(boxes)
         if n == 0:
@@ -159,7 +163,7 @@ class LandmarkModel:
         pts, scores = self.forward(crops, mirror)
         out = np.stack([apply_matrix(p, invert(m)) for p, m in zip(pts, mats)])
         out = out.reshape(len(offsets), n, N_POINTS, 2).mean(axis=0)
-        out[..., 0] += self.label_x_offset
+        out[..., 0] += self.label_x_offset_mirror if mirror else self.label_x_offset
         return out.astype(np.float32), scores[:n]
 
 

@@ -29,6 +29,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from training.dataset import Samples, concat, make_splits
+from training.evaluate import predict
 from vidkp.landmarks import LandmarkModel, read_metadata
 
 
@@ -45,12 +46,10 @@ def residuals(model: LandmarkModel, data: Samples, mirror: bool) -> np.ndarray:
     stored = model.label_x_offset, model.label_x_offset_mirror
     model.label_x_offset = model.label_x_offset_mirror = 0.0
     try:
-        boxes = model.box_from_landmarks(data.keypoints)
-        out = np.stack([model.predict(data.image(i), boxes[i:i + 1], mirror=mirror)[0][0] - data.keypoints[i]
-                        for i in range(len(data))])
+        pts = predict(model, data, model.box_from_landmarks(data.keypoints), mirror=mirror)
     finally:
         model.label_x_offset, model.label_x_offset_mirror = stored
-    return out.mean(axis=1)
+    return (pts - data.keypoints).mean(axis=1)
 
 
 def people_interval(values: np.ndarray, people: list[str], reps: int = 2000, seed: int = 0) -> tuple[float, float]:

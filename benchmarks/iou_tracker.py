@@ -1,6 +1,6 @@
-"""Id association by box overlap: `iou_matrix`, and a greedy IoU `Tracker` for per-frame detections.
+"""A greedy IoU `Tracker` for per-frame detections: a baseline for the benchmarks.
 
-`vidkp run` follows faces with `vidkp.follow.FaceFollower` (which uses `iou_matrix`); this
+`vidkp run` follows faces with `vidkp.tracking.follow.FaceFollower`; this
 `Tracker` gives ids to detectors that run on every frame (the detect-every-frame and dlib
 baselines of benchmarks/track_bench.py). Each frame's detections are matched to the live tracks
 by descending IoU (at least `iou_threshold`); unmatched detections open new tracks; a track
@@ -13,20 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vidkp.boxes import iou_matrix
 from vidkp.faces import Faces
 
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in `a` (n, 4) with every box in `b` (m, 4); boxes are x, y, w, h."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
-    ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
-    bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    iw = np.clip(np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, 0, None], b[None, :, 0]), 0, None)
-    ih = np.clip(np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, 1, None], b[None, :, 1]), 0, None)
-    inter = iw * ih
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
 @dataclass

@@ -38,7 +38,7 @@ def clip(tmp_path_factory) -> Path:
 def ray_session():
     """One local loopback-only Ray (2 CPUs) for all Ray tests of the session."""
     ray = pytest.importorskip("ray")
-    from vidkp.ray_workers import init_local_ray, restore_ray_flags
+    from vidkp.batch.workers import init_local_ray, restore_ray_flags
 
     if not ray.is_initialized():
         init_local_ray(2)

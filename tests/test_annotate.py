@@ -1,7 +1,7 @@
 import cv2
 import numpy as np
 
-from vidkp.annotate import AnnotatedVideo, Annotator
+from vidkp.output.annotate import AnnotatedVideo, Annotator
 from vidkp.faces import Faces
 
 

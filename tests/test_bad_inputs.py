@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import vidkp
-import vidkp.write
+import vidkp.output.parquet
 from tests._media import face_clip, plain_clip, portrait_rotated_clip, truncated_copy
 from vidkp.sample import render_frames, write_clip
 
@@ -64,7 +64,7 @@ def test_all_inputs_failed_still_reads_with_the_full_schema(tmp_path, weights):
     s = vidkp.run([str(bad)], tmp_path / "o", workers=0, weights=weights)
     assert s.failed and s.exit_code == 1
     df = pd.read_parquet(tmp_path / "o")
-    assert len(df) == 0 and list(df.columns) == vidkp.write.COLUMNS
+    assert len(df) == 0 and list(df.columns) == vidkp.output.parquet.COLUMNS
 
 
 def test_permission_denied_is_reported(batch):
@@ -76,12 +76,12 @@ def test_permission_denied_is_reported(batch):
 
 def test_permission_denied_as_seen_by_the_os(clip, weights, tmp_path, monkeypatch):
     """Under root chmod cannot deny reading, so the OS answer is simulated for one path."""
-    import vidkp.decode
+    import vidkp.io.decode
 
     locked = tmp_path / "locked.mp4"
     locked.write_bytes(clip.read_bytes())
     real_access = os.access
-    monkeypatch.setattr(vidkp.decode.os, "access",
+    monkeypatch.setattr(vidkp.io.decode.os, "access",
                         lambda p, mode, *a, **k: False if os.fspath(p) == str(locked) else real_access(p, mode, *a, **k))
     s = vidkp.run([str(locked), str(clip)], tmp_path / "o", workers=0, weights=weights, max_frames=2)
     assert s.ok == 1 and [e for _, e in s.failed] == [f"permission denied reading {locked}"]

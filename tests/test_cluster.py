@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from tests._media import face_clip
-from vidkp.distributed import run
+from vidkp.batch.run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "jobs" / "local_cluster.sh"

@@ -1,7 +1,7 @@
 import numpy as np
 
-from vidkp.crop import CropSpec, apply_matrix, box_matrix, invert, warp
-from vidkp.shape import BoxRelation, box_from_landmarks, landmark_frame
+from vidkp.landmarks.crop import CropSpec, apply_matrix, box_matrix, invert, warp
+from vidkp.landmarks.shape import BoxRelation, box_from_landmarks, landmark_frame
 
 
 def test_box_matrix_round_trip():

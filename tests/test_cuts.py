@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vidkp.cuts import CutDetector
+from vidkp.tracking.cuts import CutDetector
 
 CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos" / "short_hamilton_clip.mp4"
 

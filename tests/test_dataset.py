@@ -35,7 +35,7 @@ def test_splits_are_people_disjoint():
 
 def test_turn_is_the_nose_offset_along_the_eye_line_in_jaw_widths():
     from training.dataset import turn
-    from vidkp.shape import MIRROR_PERM
+    from vidkp.landmarks.shape import MIRROR_PERM
 
     k = np.zeros((1, 68, 2))
     k[0, 0], k[0, 16], k[0, 36], k[0, 45] = (0, 0), (10, 0), (2, -5), (8, -5)

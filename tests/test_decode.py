@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from tests._media import face_clip, plain_clip, set_mp4_rotation
-from vidkp.decode import VideoInfo, iter_frames, read_image
+from vidkp.io.decode import VideoInfo, iter_frames, read_image
 from vidkp.errors import InputError
 
 

@@ -1,7 +1,7 @@
 """HaarDetector options: contrast normalisation (CLAHE for video passes) and bad arguments."""
 import pytest
 
-from vidkp.detect import HaarDetector, video_detector
+from vidkp.detect.haar import HaarDetector, video_detector
 from vidkp.errors import ModelError
 
 

@@ -8,9 +8,9 @@ import pytest
 
 from vidkp.errors import InputError
 from vidkp.faces import Faces
-from vidkp.follow import FaceFollower, FollowConfig
-from vidkp.shape import roll_degrees
-from vidkp.track import iou_matrix
+from vidkp.tracking.follow import FaceFollower, FollowConfig
+from vidkp.landmarks.shape import roll_degrees
+from vidkp.boxes import iou_matrix
 
 UNIT = np.random.default_rng(0).uniform(0.1, 0.9, (68, 2))  # a fixed "shape" in a unit box
 
@@ -221,14 +221,11 @@ def test_real_clip_singer_followed_under_one_id_and_no_id_crosses_a_cut(shared_d
     """Issue 4's real-clip bar with the shipped model: singer in >= 98% of frames 82-210 with at
     most one id switch, false faces <= 0.02 per frame there, no track continuing across a cut."""
     import cv2
-    import torch
 
-    from vidkp.detect import video_detector
+    from vidkp.detect.haar import video_detector
     from vidkp.landmarks import LandmarkModel
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # one core, as a vidkp worker runs
-    follower = FaceFollower(LandmarkModel(weights), video_detector())  # as vidkp run
+    follower = FaceFollower(LandmarkModel(weights, threads=1), video_detector())  # one core, as vidkp run
     cap = cv2.VideoCapture(str(shared_data / "videos" / "short_hamilton_clip.mp4"))
     ids: list[list[int]] = []
     while True:
@@ -244,7 +241,6 @@ def test_real_clip_singer_followed_under_one_id_and_no_id_crosses_a_cut(shared_d
     main = sorted(counts, key=counts.get, reverse=True)[:2]  # at most one switch: two ids
     assert sum(any(i in main for i in f) for f in shot) >= 0.98 * len(shot)
     assert sum(len(f) - sum(i in main for i in f) for f in shot) <= 0.02 * len(shot)
-    torch.set_num_threads(threads)
     for cut in (20, 82, 211):
         assert not set(ids[cut - 1]) & set(ids[cut])
 
@@ -272,7 +268,7 @@ class MissingDetector(FakeDetector):
 
 
 def test_fallback_detector_searches_only_when_the_first_search_keeps_no_face() -> None:
-    from vidkp.candidates import find_faces
+    from vidkp.detect.candidates import find_faces
 
     world = World()
     model, strict, permissive = FakeModel(world), MissingDetector(world), FakeDetector(world)

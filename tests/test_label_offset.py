@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from tests._data import data_dir
 from training.dataset import make_splits
+from training.export import save_checkpoint
 from training.label_offset import main, residuals, write_offsets
 from vidkp.landmarks import LandmarkModel, default_weights_path
 
@@ -20,7 +21,7 @@ def weights(tmp_path_factory) -> tuple:
         meta = {k: v for k, v in f.metadata().items() if not k.startswith("label_")}
     tmp = tmp_path_factory.mktemp("offset")
     plain, shifted = tmp / "plain.safetensors", tmp / "shifted.safetensors"
-    save_file(load_file(str(src)), str(plain), metadata=meta)
+    save_checkpoint(load_file(str(src)), plain, meta)
     write_offsets(plain, shifted, 1.234, -0.5, {"test": True})
     return plain, shifted
 
@@ -45,7 +46,7 @@ def test_one_stored_offset_serves_both_kinds_of_points(tmp_path, weights):
     with safe_open(str(weights[1]), "pt") as f:
         meta = {k: v for k, v in f.metadata().items() if k != "label_x_offset_mirror"}
     path = tmp_path / "one.safetensors"
-    save_file(load_file(str(weights[1])), str(path), metadata=meta)
+    save_checkpoint(load_file(str(weights[1])), path, meta)
     m = LandmarkModel(path)
     assert m.label_x_offset == m.label_x_offset_mirror == pytest.approx(1.23)
 

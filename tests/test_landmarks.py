@@ -6,8 +6,9 @@ from training.dataset import make_splits
 from training.metrics import nme
 from tests._data import data_dir
 from vidkp.errors import ModelError
-from vidkp.landmarks import FaceLandmarker, LandmarkModel, default_weights_path
-from vidkp.shape import MIRROR_PERM
+from vidkp.landmarker import FaceLandmarker
+from vidkp.landmarks import LandmarkModel, default_weights_path
+from vidkp.landmarks.shape import MIRROR_PERM
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -39,10 +40,13 @@ def test_predicts_hold_out_faces_from_their_boxes(model, holdout):
     assert (scores > 0.5).mean() > 0.9
 
 
-def test_onnx_and_torch_backends_agree(model, holdout):
-    """The default onnx backend runs the same network as PyTorch: same points and scores."""
-    torch_model = LandmarkModel(model.path, backend="torch")
-    assert model.backend == "onnx" and LandmarkModel(model.path, threads=1).threads == 1
+def test_shipped_onnx_graph_runs_the_network_of_the_weights(model, holdout):
+    """The ONNX graph shipped beside the weights is the safetensors network: same points and scores
+    as eager PyTorch on the weights (and as a graph exported from them now)."""
+    from training import nets
+
+    torch_model = nets.landmark_model(model.path, "torch")
+    assert LandmarkModel(model.path, threads=1).threads == 1
     boxes = model.box_from_landmarks(holdout.keypoints)
     for i in range(0, len(holdout), 5):
         img = holdout.image(i)
@@ -52,11 +56,13 @@ def test_onnx_and_torch_backends_agree(model, holdout):
         np.testing.assert_allclose(s1, s2, atol=1e-4)
 
 
-def test_bad_backend_settings_are_refused(model):
-    with pytest.raises(ModelError, match="unknown backend"):
-        LandmarkModel(model.path, backend="tensorrt")
-    with pytest.raises(ModelError, match="CPU only"):
-        LandmarkModel(model.path, device="cuda")
+def test_missing_onnx_graph_names_the_export_command(model, tmp_path):
+    import shutil
+
+    alone = tmp_path / "alone.safetensors"
+    shutil.copy(model.path, alone)
+    with pytest.raises(ModelError, match="training.export"):
+        LandmarkModel(alone)
 
 
 def test_scores_reject_boxes_off_the_face(model, holdout):
@@ -80,16 +86,18 @@ def test_face_landmarker_finds_a_face_end_to_end(holdout):
 
 def test_shift_limit_travels_with_the_weights(tmp_path):
     from safetensors import safe_open
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file
 
-    from vidkp.candidates import MAX_SHIFT_ERROR, shift_limit
+    from training.export import save_checkpoint
+    from vidkp.detect.candidates import shift_limit
+    from vidkp.landmarks import MAX_SHIFT_ERROR
 
     src = default_weights_path()
     with safe_open(str(src), "pt") as f:
         meta = {k: v for k, v in f.metadata().items() if k != "max_shift_error"}
     plain, tuned = tmp_path / "plain.safetensors", tmp_path / "tuned.safetensors"
-    save_file(load_file(str(src)), str(plain), metadata=meta)
-    save_file(load_file(str(src)), str(tuned), metadata={**meta, "max_shift_error": "0.123"})
+    save_checkpoint(load_file(str(src)), plain, meta)
+    save_checkpoint(load_file(str(src)), tuned, {**meta, "max_shift_error": "0.123"})
     assert LandmarkModel(plain).max_shift_error == MAX_SHIFT_ERROR
     m = LandmarkModel(tuned)
     assert m.max_shift_error == pytest.approx(0.123)
@@ -130,7 +138,7 @@ def test_jitter_averaging_averages_each_face_over_its_five_moved_boxes(model, ho
 
 
 def test_jitter_outside_its_range_is_refused():
-    from vidkp.candidates import check_jitter
+    from vidkp.detect.candidates import check_jitter
     from vidkp.errors import InputError
 
     with pytest.raises(InputError, match="some jitter"):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import vidkp
-from vidkp.write import COLUMNS
+from vidkp.output.parquet import COLUMNS
 
 MANIFEST_COLUMNS = ["video", "status", "error", "frames", "fps", "width", "height", "duration", "face_rows",
                     "seconds", "worker", "vidkp_version", "model_version", "params"]
@@ -79,8 +79,8 @@ def test_image_input(shared_data, weights, tmp_path):
 
 
 def test_annotation_paths_keep_the_relative_layout():
-    from vidkp.pipeline import annotation_path
-    from vidkp.sources import Source
+    from vidkp.batch.pipeline import annotation_path
+    from vidkp.io.sources import Source
 
     assert str(annotation_path("ANN", Source("in/sub/a.avi", "video", "sub/a.avi"))) == "ANN/sub/a.mp4"
     assert str(annotation_path("ANN", Source("x/b.JPG", "image", "b.JPG"))) == "ANN/b.jpg"

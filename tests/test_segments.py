@@ -8,10 +8,10 @@ import pytest
 
 import vidkp
 from tests._media import face_clip, plain_clip
-from vidkp.decode import VideoReader, iter_frames
-from vidkp.pipeline import Pipeline
+from vidkp.io.decode import VideoReader, iter_frames
+from vidkp.batch.pipeline import Pipeline
 from vidkp.sample import render_frames, write_clip
-from vidkp.segments import Segment, plan_segments, stitch
+from vidkp.batch.segments import Segment, plan_segments, stitch
 
 FPS = 12.0
 SPLIT = {"segment_seconds": 4.0, "overlap_seconds": 1.0}  # 140 frames -> segments at 0, 50, 100; warm-up 20
@@ -150,7 +150,7 @@ def test_interrupted_split_video_resumes_only_its_unfinished_segments(leave_retu
 
 def test_stitching_interrupted_is_redone_without_reprocessing(leave_return_clip, split, weights, tmp_path,
                                                               monkeypatch):
-    import vidkp.segments as segments
+    import vidkp.batch.segments as segments
 
     def fail(*a, **k):
         raise KeyboardInterrupt
@@ -190,7 +190,7 @@ def test_split_run_with_out_a_file_uri_gives_the_rows_of_a_plain_path(leave_retu
                                                                       monkeypatch):
     """Segment parts, markers, stitching, temp-file cleanup and segment removal go through the
     filesystem layer: OUT as file:// works, also resumed after a kill during stitching."""
-    import vidkp.segments as segments
+    import vidkp.batch.segments as segments
 
     out_dir = tmp_path / "o"
     out = out_dir.as_uri()

@@ -1,7 +1,7 @@
 """One-Euro filter: steadies a still noisy point, follows a moving one with little lag."""
 import numpy as np
 
-from vidkp.smooth import OneEuroFilter
+from vidkp.tracking.smooth import OneEuroFilter
 
 
 def test_still_noise_is_reduced() -> None:

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from vidkp.sources import Source, expand, kind_of
+from vidkp.io.sources import Source, expand, kind_of
 
 
 def _touch(p: Path) -> Path:

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vidkp.distributed import run
+from vidkp.batch.run import run
 
 FACES = {
     "the_beatles.jpg": [(774, 868), (1590, 847), (2297, 875), (3126, 916)],  # Haar alone finds 10 boxes
@@ -39,7 +39,7 @@ def test_run_writes_for_a_still_what_face_landmarker_detect_finds(shared_data: P
     measure) are one search: same faces, boxes, scores and points."""
     import cv2
 
-    from vidkp.landmarks import FaceLandmarker
+    from vidkp.landmarker import FaceLandmarker
 
     paths = [str(shared_data / "images" / name) for name in FACES]
     run(paths, tmp_path / "out", workers=0, weights=weights)

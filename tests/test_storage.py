@@ -13,11 +13,13 @@ from typer.testing import CliRunner
 
 import vidkp
 from tests._media import face_clip
-from vidkp import annotate, decode, distributed, storage
+from vidkp.batch import run as batch_run
+from vidkp.io import decode, storage
+from vidkp.output import annotate
 from vidkp.cli import app
 from vidkp.errors import InputError, OutputError
 from vidkp.sample import render_frames
-from vidkp.sources import expand
+from vidkp.io.sources import expand
 
 KEYS = ["video", "frame", "face_id"]
 
@@ -95,7 +97,7 @@ def test_remote_filesystem_path_copies_inputs_and_uploads_outputs(inputs, refere
     def no_local(where):
         return None if storage.is_uri(where) else os.path.abspath(where)
 
-    for mod in (storage, decode, annotate, distributed):
+    for mod in (storage, decode, annotate, batch_run):
         monkeypatch.setattr(mod, "local_path", no_local)
     temp = tmp_path / "tmp"
     temp.mkdir()

@@ -1,16 +1,11 @@
 import numpy as np
 
 from vidkp.faces import Faces
-from vidkp.track import Tracker, iou_matrix
+from benchmarks.iou_tracker import Tracker
 
 
 def _faces(*boxes):
     return Faces(np.array(boxes, np.float32).reshape(-1, 4), np.ones(len(boxes), np.float32))
-
-
-def test_iou_matrix():
-    iou = iou_matrix(np.array([[0, 0, 10, 10]]), np.array([[0, 0, 10, 10], [5, 0, 10, 10], [20, 20, 5, 5]]))
-    assert np.allclose(iou, [[1.0, 50 / 150, 0.0]])
 
 
 def test_ids_follow_moving_faces_and_input_is_not_modified():

@@ -8,10 +8,10 @@ import torch
 from training import transforms as T
 from training.dataset import Samples
 from training.train import batch_stream, create_net, epoch_batch, export, haar_batch, losses
-from vidkp import nets
-from vidkp.crop import CropSpec
+from training import nets
+from vidkp.landmarks.crop import CropSpec
 from vidkp.landmarks import LandmarkModel
-from vidkp.shape import BoxRelation
+from vidkp.landmarks.shape import BoxRelation
 
 REL = BoxRelation(dx=0.0, dy=-0.19, log_side=0.16, sd_x=0.11, sd_y=0.04, sd_log_side=0.08)
 

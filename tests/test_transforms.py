@@ -1,8 +1,8 @@
 import numpy as np
 
 from training import transforms as T
-from vidkp.crop import CropSpec
-from vidkp.shape import MIRROR_PAIRS, MIRROR_PERM, BoxRelation
+from vidkp.landmarks.crop import CropSpec
+from vidkp.landmarks.shape import MIRROR_PAIRS, MIRROR_PERM, BoxRelation
 
 REL = BoxRelation(dx=0.0, dy=-0.19, log_side=0.16, sd_x=0.11, sd_y=0.04, sd_log_side=0.08)
 GEOMETRY_ONLY = T.AugmentConfig(jitter=2.0, scale=0.1, rotate=15.0, flip=0.5, colour=0.0, brightness=0.0,

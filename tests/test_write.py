@@ -4,7 +4,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from vidkp.faces import Faces
-from vidkp.write import COLUMNS, SCHEMA, PartWriter, read_markers, remove_temp_files, write_manifest, write_marker
+from vidkp.batch.manifest import write_manifest
+from vidkp.batch.resume import read_markers, remove_temp_files, write_marker
+from vidkp.output.parquet import COLUMNS, SCHEMA, PartWriter
 
 
 def _faces(n, ids):

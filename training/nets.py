@@ -6,13 +6,19 @@ Every net maps a (n, 1, S, S) float crop in [0, 1] to (n, 136 + has_score) outpu
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
+from safetensors.torch import load_file
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from vidkp.crop import CropSpec
+from vidkp.errors import ModelError
+from vidkp.landmarks import LandmarkModel, read_metadata
+from vidkp.landmarks.crop import CropSpec
 
 _REGISTRY: dict[str, Callable[..., nn.Module]] = {}
 DEFAULT_CROPS: dict[str, CropSpec] = {}
@@ -38,6 +44,43 @@ def create(name: str, **kwargs) -> nn.Module:
 
 def names() -> list[str]:
     return sorted(_REGISTRY)
+
+
+def load(path: str | Path, device: str = "cpu",
+         memory_format: torch.memory_format = torch.contiguous_format) -> nn.Module:
+    """The eval-mode network of a `.safetensors` checkpoint, BatchNorm folded into its convs."""
+    meta = read_metadata(path)
+    net = create(meta["arch"], **json.loads(meta.get("arch_kwargs", "{}")))
+    try:
+        net.load_state_dict(load_file(str(path)))
+    except RuntimeError as e:
+        raise ModelError(f"weights at {path} do not fit architecture {meta['arch']!r}: {e}") from e
+    return fuse_batchnorm(net.eval()).to(device, memory_format=memory_format)
+
+
+BACKENDS = ("onnx", "torch")
+"""How `landmark_model` runs a checkpoint: ONNX Runtime on its shipped graph (as vidkp does), or eager PyTorch."""
+
+
+def landmark_model(weights: str | Path, backend: str = "onnx", threads: int | None = None,
+                   device: str = "cpu") -> LandmarkModel:
+    """A `LandmarkModel` of `weights` run by `backend` (torch: on `device`, with torch's threads)."""
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
+    if backend == "onnx":
+        return LandmarkModel(weights, threads)
+    return LandmarkModel(weights, network=TorchNetwork(load(weights, device), device))
+
+
+class TorchNetwork:
+    """A PyTorch network as a `vidkp.landmarks.PointNetwork` (for `LandmarkModel(network=...)`)."""
+
+    def __init__(self, net: nn.Module, device: str = "cpu") -> None:
+        self.net, self.device = net, device
+
+    @torch.inference_mode()
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.net(torch.from_numpy(x).to(self.device)).float().cpu().numpy()
 
 
 def fuse_batchnorm(net: nn.Module) -> nn.Module:

@@ -25,11 +25,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 
 from training import transforms as T
 from training.boxfit import fit_relation, matched_residuals
+from training.export import save_checkpoint
 from training.dataset import Samples, make_splits, turn
 from training.haar_cache import DEFAULT_CACHE, load_or_compute
 from training.metrics import summarize
@@ -209,7 +210,7 @@ def export(net: nn.Module, arch: str, arch_kwargs: dict, spec: CropSpec, rel: Bo
             "version": VERSION, "box_relation": rel.to_json()}
     meta.update({k: str(v) for k, v in (extra or {}).items()})
     state = {k: v.detach().cpu().contiguous().clone() for k, v in net.state_dict().items()}
-    save_file(state, str(path), metadata=meta)
+    save_checkpoint(state, path, meta)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vidkp.errors import InputError
-from vidkp.storage import is_uri
+from vidkp.io.storage import is_uri
 
 
 def default_workers() -> int:

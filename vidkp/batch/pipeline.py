@@ -14,63 +14,30 @@ import logging
 import os
 import socket
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from vidkp.annotate import AnnotatedVideo, Annotator
+from vidkp.output.annotate import AnnotatedVideo, Annotator
 from vidkp.config import RunConfig
-from vidkp.decode import VideoReader, read_image
-from vidkp.detect import still_detector, video_detector
+from vidkp.io.decode import VideoReader, read_image
+from vidkp.detect.haar import still_detector, video_detector
 from vidkp.errors import InputError, OutputError, VidkpError
 from vidkp.faces import Faces
-from vidkp.landmarks import FaceLandmarker
-from vidkp.segments import SEGMENTS_DIR, Segment, segment_dir
-from vidkp.sources import Source
-from vidkp.storage import join, local_file
-from vidkp.follow import FaceFollower, FollowConfig
-from vidkp.write import PartWriter, current_attempt, out_fs, part_name, write_marker
+from vidkp.landmarker import FaceLandmarker
+from vidkp.batch.manifest import InputSummary
+from vidkp.batch.resume import SEGMENTS_DIR, current_attempt, write_marker
+from vidkp.batch.segments import Segment, segment_dir
+from vidkp.io.sources import ANNOTATED_IMAGE_EXTS, Source
+from vidkp.io.storage import join, local_file
+from vidkp.tracking.follow import FaceFollower, FollowConfig
+from vidkp.output.parquet import PartWriter, out_fs, part_name
 
 log = logging.getLogger(__name__)
 
-STILL_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 STAGES = ("decode", "detect", "landmarks", "track", "write", "annotate")
 
-
-@dataclass
-class InputSummary:
-    """The small result one input sends back to the driver (also its manifest row)."""
-
-    video: str
-    kind: str
-    status: str = "ok"
-    error: str = ""
-    frames: int = 0
-    fps: float = 0.0
-    width: int = 0
-    height: int = 0
-    duration: float = 0.0
-    face_rows: int = 0
-    seconds: float = 0.0
-    worker: str = ""
-    vidkp_version: str = ""
-    model_version: str = ""
-    params: str = ""
-    part: str = ""
-    annotated: str = ""
-    timings_ms: str = ""
-    processed_frames: int = 0
-    segments: int = 1
-    """How many segments the input was processed in (1: not split)."""
-    segment: int | None = None
-    """For the record of one segment of a split video: its index (the driver stitches them)."""
-    marked: bool = True
-    """False when the input is not finished (output trouble, worker lost): a rerun retries it."""
-
-    def record(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def worker_name() -> str:
@@ -105,7 +72,7 @@ def annotation_path(ann_dir: str, source: Source) -> str:
     """Where the annotated copy of `source` goes under `ann_dir` (a path or URI)."""
     stem, ext = os.path.splitext(source.rel)
     if source.kind == "image":
-        ext = ext.lower() if ext.lower() in STILL_EXTS else ".png"
+        ext = ext.lower() if ext.lower() in ANNOTATED_IMAGE_EXTS else ".png"
     else:
         ext = ".mp4"
     return join(ann_dir, f"{stem}{ext}")
@@ -129,7 +96,8 @@ class Pipeline:
         self.config = config
         # a still is searched by `FaceLandmarker.search` itself (what `detect` returns); video frames
         # are followed with the video detectors, single pass
-        self.landmarker = FaceLandmarker(config.weights, detector=still_detector(config.min_face, config.image_max_side))
+        self.landmarker = FaceLandmarker(config.weights, detector=still_detector(config.min_face, config.image_max_side),
+                                         threads=1)
         follow = FollowConfig(detect_every=config.detect_every, smooth=config.smooth)
         self.video_follower = FaceFollower(self.landmarker.model, video_detector(config.min_face, config.max_side),
                                            follow, quick=video_detector(config.min_face, config.max_side, downscale=2))

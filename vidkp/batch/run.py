@@ -1,9 +1,9 @@
 """Batch execution: resume bookkeeping, work items, manifest merge.
 
 `run()` is the Python API behind `vidkp run`. Each worker (a Ray actor with one CPU,
-`vidkp.ray_workers`, or the calling process when `workers=0`) holds one loaded `Pipeline`; the driver only sends input
+`vidkp.batch.workers`, or the calling process when `workers=0`) holds one loaded `Pipeline`; the driver only sends input
 paths and receives small `InputSummary` records, never frames. Videos are one task each, a
-video longer than `segment_seconds` one task per segment (`vidkp.segments`: the driver stitches
+video longer than `segment_seconds` one task per segment (`vidkp.batch.segments`: the driver stitches
 them); stills go in batches of `images_per_task`. Each input (and segment) writes its own part
 file and completion marker atomically, so an interrupted run can be resumed by running the same
 command again.
@@ -23,14 +23,15 @@ import pyarrow.fs as pafs
 from vidkp.config import RunConfig
 from vidkp.errors import ModelError, OutputError
 from vidkp.landmarks import default_weights_path, read_metadata
-from vidkp.pipeline import Pipeline, file_sha256
-from vidkp.ray_workers import Work, run_on_ray
-from vidkp.segments import SplitVideos, remove_finished
-from vidkp.sources import Source, expand
-from vidkp.storage import (TMP_PREFIX, delete_quietly, is_uri, join, list_files, local_path, read_text, resolve,
+from vidkp.batch.pipeline import Pipeline, file_sha256
+from vidkp.batch.workers import Work, run_on_ray
+from vidkp.batch.segments import SplitVideos, remove_finished
+from vidkp.io.sources import Source, expand
+from vidkp.io.storage import (TMP_PREFIX, delete_quietly, is_uri, join, list_files, local_path, read_text, resolve,
                            write_atomic)
-from vidkp.write import (DONE_DIR, MANIFEST, RUN_FILE, current_attempt, out_fs, part_name, read_markers,
-                         remove_temp_files, start_attempt, write_manifest)
+from vidkp.batch.manifest import MANIFEST, write_manifest
+from vidkp.batch.resume import DONE_DIR, RUN_FILE, current_attempt, read_markers, remove_temp_files, start_attempt
+from vidkp.output.parquet import out_fs, part_name
 
 log = logging.getLogger(__name__)
 
@@ -161,11 +162,9 @@ def _work_items(todo: Sequence[Source], split: SplitVideos, images_per_task: int
 def _serial(items: list[list[Work]], config: RunConfig, params: dict[str, Any], out: str,
             on_done: Callable[[dict[str, Any]], None], on_frames: Callable[[int], None]) -> None:
     import cv2
-    import torch
 
-    # one CPU, like a Ray worker: torch's thread pool degrades badly when the cores are busy
-    saved = torch.get_num_threads(), cv2.getNumThreads()
-    torch.set_num_threads(1)
+    # one CPU, like a Ray worker (the pipeline's network runs on one thread)
+    saved = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
         pipe = Pipeline(config, params, current_attempt(out))
@@ -173,8 +172,7 @@ def _serial(items: list[list[Work]], config: RunConfig, params: dict[str, Any], 
             for src, seg in item:
                 on_done(pipe.process(src, out, on_frames, seg).record())
     finally:
-        torch.set_num_threads(saved[0])
-        cv2.setNumThreads(saved[1])
+        cv2.setNumThreads(saved)
 
 
 # --------------------------------------------------------------------------- public API
@@ -263,7 +261,7 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
 def _frames_estimate(todo: Sequence[Source], max_frames: int | None, budget_s: float = 1.0) -> int | None:
     """Frames the container headers announce for the inputs to do (for the progress bar);
     None when it would take longer than `budget_s` or a header cannot be read."""
-    from vidkp.decode import VideoInfo
+    from vidkp.io.decode import VideoInfo
 
     t0, total = time.perf_counter(), 0
     for s in todo:

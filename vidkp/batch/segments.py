@@ -8,7 +8,7 @@ seeking exactly), so its tracker is warmed up when its own frames begin, and wri
 of an input is finished, `finish_video` matches the tracks of each segment's warm-up rows with
 the previous segment's rows on the same frames (mean box IoU), renumbers ids so a face tracked
 across a boundary keeps one id, writes the input's own part file and marker, and removes the
-segment files. All of it goes through `vidkp.storage`, so OUT may be a URI. Boundaries and the overlap are multiples of `every * detect_every` frames, so a
+segment files. All of it goes through `vidkp.io.storage`, so OUT may be a URI. Boundaries and the overlap are multiples of `every * detect_every` frames, so a
 segment runs the detector on the same frames as an unsplit run (in a stretch without faces it
 searches more often during its first `FollowConfig.empty_patience` frames, as at a video's
 start): after the first detection in the warm-up, its raw points equal the unsplit run's and only
@@ -31,11 +31,13 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from vidkp.boxes import pair_iou
 from vidkp.config import RunConfig
-from vidkp.decode import VideoInfo
-from vidkp.sources import Source
-from vidkp.storage import join, local_path, write_atomic
-from vidkp.write import SCHEMA, SEGMENTS_DIR, out_fs, part_name, read_markers, write_marker
+from vidkp.io.decode import VideoInfo
+from vidkp.io.sources import Source
+from vidkp.io.storage import join, local_path, write_atomic
+from vidkp.batch.resume import SEGMENTS_DIR, read_markers, write_marker
+from vidkp.output.parquet import SCHEMA, out_fs, part_name
 
 log = logging.getLogger(__name__)
 BOX = ["box_x", "box_y", "box_w", "box_h"]
@@ -95,21 +97,13 @@ def finished_segments(out: str | Path, input_key: str) -> dict[int, dict[str, An
     return {int(k[1:]): m for k, m in markers.items() if m.get("status") != "ok" or part_name(k) in names}
 
 
-def paired_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of boxes a[i] and b[i] (both (n, 4), x, y, w, h)."""
-    iw = np.clip(np.minimum(a[:, 0] + a[:, 2], b[:, 0] + b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0, None)
-    ih = np.clip(np.minimum(a[:, 1] + a[:, 3], b[:, 1] + b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0, None)
-    union = a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - iw * ih
-    return np.where(union > 0, iw * ih / np.maximum(union, 1e-12), 0.0)
-
-
 def match_tracks(prev: pd.DataFrame, cur: pd.DataFrame, min_iou: float = 0.5) -> dict[int, int]:
     """Map face ids of `cur` to ids of `prev` (rows on the same frames): pairs by descending mean
     box IoU over the frames where both are present, one to one, at least `min_iou`."""
     both = prev[["frame", "face_id", *BOX]].merge(cur[["frame", "face_id", *BOX]], on="frame", suffixes=("_p", "_c"))
     if both.empty:
         return {}
-    both["iou"] = paired_iou(both[[f"{c}_p" for c in BOX]].to_numpy(np.float64),
+    both["iou"] = pair_iou(both[[f"{c}_p" for c in BOX]].to_numpy(np.float64),
                              both[[f"{c}_c" for c in BOX]].to_numpy(np.float64))
     pairs = both.groupby(["face_id_c", "face_id_p"]).iou.mean().sort_values(ascending=False, kind="stable")
     mapping: dict[int, int] = {}

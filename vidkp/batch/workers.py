@@ -9,12 +9,13 @@ import os
 from typing import Any, Callable
 
 from vidkp.config import RunConfig, default_workers
-from vidkp.decode import quiet_opencv
+from vidkp.io.decode import quiet_opencv
 from vidkp.errors import OutputError
-from vidkp.pipeline import InputSummary, Pipeline
-from vidkp.segments import Segment
-from vidkp.sources import Source
-from vidkp.write import current_attempt
+from vidkp.batch.manifest import InputSummary
+from vidkp.batch.pipeline import Pipeline
+from vidkp.batch.segments import Segment
+from vidkp.io.sources import Source
+from vidkp.batch.resume import current_attempt
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +90,7 @@ def _actor_class():
 
             def __init__(self, config_json: str, params: dict[str, Any], counter: Any, attempt: str | None) -> None:
                 import cv2
-                import torch
 
-                torch.set_num_threads(1)
                 cv2.setNumThreads(1)
                 quiet_opencv()
                 self.pipe = Pipeline(RunConfig(**json.loads(config_json)), params, attempt)

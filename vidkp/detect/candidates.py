@@ -17,12 +17,12 @@ import numpy as np
 
 from vidkp.errors import InputError
 from vidkp.faces import Faces
-from vidkp.shape import roll_degrees
-from vidkp.track import iou_matrix
+from vidkp.landmarks.shape import roll_degrees
+from vidkp.boxes import iou_matrix
 
 
 class PointModel(Protocol):
-    """What the finder needs from a landmark model (`vidkp.landmarks.LandmarkModel`)."""
+    """What the finder needs from a landmark model (`vidkp.landmarks.model.LandmarkModel`)."""
 
     max_shift_error: float
     """The model's own shift-test limit (calibrated with it on validation faces)."""
@@ -54,9 +54,6 @@ def predict_from_points(model: PointModel, image: np.ndarray, kps: np.ndarray, m
 
 SHIFT = (0.15, 0.10)
 """Crop shift (right, down; in crop-box sides) of the shift test."""
-
-MAX_SHIFT_ERROR = 0.08
-"""Shift-test limit of a model whose weights do not carry their own (metadata `max_shift_error`)."""
 
 ShiftLimit = float | Literal["auto"] | None
 """A shift-test limit: a number (outer-eye distances), "auto" (the model's own), None (no test)."""
@@ -118,7 +115,7 @@ def find_faces(model: PointModel, detector: Callable[[np.ndarray], Faces], image
     own points (as a tracker crops); with `mirror` or `jitter`, the faces kept are predicted once
     more from that crop with test-time averaging (their final points; `LandmarkModel.predict`).
     `fallback`: a second, more permissive detector searched the same way when `detector` gives
-    no face (stills: `vidkp.detect.fallback_detector`). Also returns the seconds spent in the
+    no face (stills: `vidkp.detect.haar.fallback_detector`). Also returns the seconds spent in the
     detectors ("detect") and the model ("landmarks")."""
     faces, times = _search(model, detector, image, min_score, max_shift_error, merge_iou, mirror, jitter)
     if fallback is not None and not len(faces):

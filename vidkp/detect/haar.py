@@ -12,7 +12,7 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
-from vidkp.crop import to_gray
+from vidkp.landmarks.crop import to_gray
 from vidkp.errors import ModelError
 from vidkp.faces import Faces
 
@@ -46,7 +46,7 @@ class HaarDetector:
     `max_side` bounds the longer image side that the cascades see (larger frames are
     downscaled first, for speed); `min_face` is the smallest face side in original pixels.
     With several `cascades` the boxes of all are returned (a face found by two gives two
-    near-identical boxes: `vidkp.candidates.find_faces` merges them); the union finds more
+    near-identical boxes: `vidkp.detect.candidates.find_faces` merges them); the union finds more
     faces than any one cascade, at the cost of one pass per cascade. Scores are the cascades'
     level weights (higher is more face-like).
     """
@@ -111,7 +111,7 @@ def still_detector(min_face: int = 24, max_side: int = 1280) -> HaarDetector:
     the global equalisation), and the profile cascade finds turned faces they miss (validation
     people, end to end: 99.71% vs 98.84% found, failure 2.9-3.8% vs 3.5-4.1% for two models,
     ~1.7x the time); the extra false alarms are left to the model's face score and shift test
-    (`vidkp.candidates.find_faces`)."""
+    (`vidkp.detect.candidates.find_faces`)."""
     return HaarDetector(min_face=min_face, max_side=max_side, min_neighbors=3,
                         cascades=("default", "alt2", "profile"))
 

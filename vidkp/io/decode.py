@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from vidkp.errors import InputError
-from vidkp.storage import local_path, read_input_bytes
+from vidkp.io.storage import local_path, read_input_bytes
 
 log = logging.getLogger(__name__)
 
@@ -222,9 +222,3 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     if img is None:
         raise InputError(f"not a readable image (OpenCV could not decode it): {p}")
     return img
-
-
-def image_info(path: str, image: np.ndarray) -> VideoInfo:
-    """A still described as a one-frame 'video' (fps 0)."""
-    h, w = image.shape[:2]
-    return VideoInfo(str(Path(path)), 1, 0.0, w, h, 0)

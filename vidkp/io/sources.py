@@ -5,7 +5,7 @@ Directories are walked recursively and keep only files with a known video or ima
 extension, so that a bad input is reported instead of silently dropped. `Source.path` is the
 input path as the user gave it (joined with the relative path inside a given directory); it is
 the `video` column of the output and the key of resume. URIs (`file://`, `s3://`, ...; see
-`vidkp.storage`) are listed through their pyarrow filesystem and stay URIs in `Source.path`.
+`vidkp.io.storage`) are listed through their pyarrow filesystem and stay URIs in `Source.path`.
 """
 from __future__ import annotations
 
@@ -19,12 +19,14 @@ from typing import Iterable, Literal
 import pyarrow.fs as pafs
 
 from vidkp.errors import InputError, OutputError
-from vidkp.storage import is_uri, join, list_files, resolve
+from vidkp.io.storage import is_uri, join, list_files, resolve
 
 log = logging.getLogger(__name__)
 
 VIDEO_EXTS = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ts"})
 IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm", ".pbm"})
+ANNOTATED_IMAGE_EXTS = IMAGE_EXTS - {".jp2", ".pgm", ".ppm", ".pbm"}
+"""Image extensions an annotated copy keeps (colour formats OpenCV writes everywhere); others become .png."""
 
 Kind = Literal["video", "image"]
 

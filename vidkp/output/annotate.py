@@ -15,7 +15,7 @@ import numpy as np
 
 from vidkp.errors import OutputError
 from vidkp.faces import Faces
-from vidkp.storage import local_path, resolve, temp_path, upload_atomic
+from vidkp.io.storage import local_path, resolve, temp_path, upload_atomic
 
 # (start, end, closed) index ranges of the iBUG 68-point contours
 CONTOURS: tuple[tuple[int, int, bool], ...] = (

@@ -1,17 +1,14 @@
-"""Parquet output. The column contract lives here.
+"""Parquet output: the tracks' column contract (`SCHEMA`) and the writer of one input's part file.
 
-OUT is a Parquet dataset directory, a local path or a URI (`vidkp.storage`); `load_tracks(OUT)`
+OUT is a Parquet dataset directory, a local path or a URI (`vidkp.io.storage`); `load_tracks(OUT)`
 returns one row per (input, frame, face) with `COLUMNS`. Each input has one part file
 `part-<key>.parquet`, written under a temporary name `.tmp-...` and moved into place when
-complete, so a part is either whole or absent. Files starting with `_` or `.` (the manifest, run parameters, per-input
-markers, temp files) are ignored by Parquet dataset readers.
+complete, so a part is either whole or absent. Files starting with `_` or `.` (the manifest, run
+parameters, per-input markers, temp files: `vidkp.batch.resume`) are ignored by Parquet dataset readers.
 """
 from __future__ import annotations
 
-import json
-import uuid
 from pathlib import Path
-from typing import Any, Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +18,7 @@ import pyarrow.fs as pafs
 
 from vidkp.errors import OutputError
 from vidkp.faces import N_POINTS, Faces
-from vidkp.storage import TMP_PREFIX, delete_quietly, list_files, read_text, resolve, temp_path, write_atomic
+from vidkp.io.storage import delete_quietly, resolve, temp_path
 
 _POINT_COLS = [f"x_{i}" for i in range(N_POINTS)] + [f"y_{i}" for i in range(N_POINTS)]
 
@@ -41,24 +38,6 @@ SCHEMA = pa.schema(
 )
 COLUMNS: list[str] = SCHEMA.names
 
-MANIFEST = "_manifest.parquet"
-RUN_FILE = "_run.json"
-ATTEMPT_FILE = "_attempt"
-DONE_DIR = "_done"
-SEGMENTS_DIR = "_segments"
-
-MANIFEST_SCHEMA = pa.schema(
-    [
-        ("video", pa.string()), ("kind", pa.string()), ("status", pa.string()), ("error", pa.string()),
-        ("frames", pa.int64()), ("fps", pa.float64()), ("width", pa.int64()), ("height", pa.int64()),
-        ("duration", pa.float64()), ("face_rows", pa.int64()), ("seconds", pa.float64()),
-        ("worker", pa.string()), ("vidkp_version", pa.string()), ("model_version", pa.string()),
-        ("params", pa.string()), ("part", pa.string()), ("annotated", pa.string()), ("timings_ms", pa.string()),
-        ("segments", pa.int64()),
-    ]
-)
-
-
 def part_name(key: str) -> str:
     return f"part-{key}.parquet"
 
@@ -67,11 +46,6 @@ def out_fs(out_dir: str | Path) -> tuple[pafs.FileSystem, str]:
     """(filesystem, path) of an output directory given as a path or URI."""
     return resolve(out_dir, OutputError)
 
-
-def rows_table(video: str, frame: int, timestamp: float, faces: Faces) -> pa.Table:
-    """The rows of one frame as an Arrow table in `SCHEMA` (zero rows for no faces)."""
-    return _table(video, np.full(len(faces), frame, np.int64), np.full(len(faces), timestamp, np.float64),
-                  faces.track_ids, faces.boxes, faces.scores, faces.keypoints)
 
 
 def _table(video: str, frames: np.ndarray, timestamps: np.ndarray, ids: np.ndarray, boxes: np.ndarray,
@@ -155,64 +129,3 @@ class PartWriter:
             delete_quietly(self.fs, self.tmp)
             raise
         delete_quietly(self.fs, self.tmp)
-
-
-def write_manifest(out_dir: str | Path, records: Iterable[dict[str, Any]]) -> None:
-    """Write `OUT/_manifest.parquet` (one row per input) atomically."""
-    recs = sorted(records, key=lambda r: r["video"])
-    cols = {name: [r.get(name) for r in recs] for name in MANIFEST_SCHEMA.names}
-    table = pa.table(cols, schema=MANIFEST_SCHEMA)
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
-    fs, base = out_fs(out_dir)
-    write_atomic(fs, f"{base}/{MANIFEST}", sink.getvalue().to_pybytes())
-
-
-def write_marker(out_dir: str | Path, key: str, record: dict[str, Any]) -> None:
-    """Mark one input finished (its summary as JSON in OUT/_done/<key>.json), atomically."""
-    fs, base = out_fs(out_dir)
-    write_atomic(fs, f"{base}/{DONE_DIR}/{key}.json", json.dumps(record, sort_keys=True).encode())
-
-
-def read_markers(out_dir: str | Path) -> dict[str, dict[str, Any]]:
-    """Finished inputs of a dataset: key -> summary record."""
-    fs, base = out_fs(out_dir)
-    found: dict[str, dict[str, Any]] = {}
-    for info in sorted(list_files(fs, f"{base}/{DONE_DIR}"), key=lambda i: i.path):
-        if info.base_name.endswith(".json") and not info.base_name.startswith(TMP_PREFIX):
-            try:
-                found[info.base_name[:-5]] = json.loads(read_text(fs, info.path))
-            except (OSError, ValueError):
-                continue  # half-written marker cannot exist (atomic), but be safe: redo that input
-    return found
-
-
-def remove_temp_files(out_dir: str | Path) -> int:
-    """Delete leftovers of interrupted writers (`.tmp-*`) in OUT, OUT/_done and the segment
-    directories OUT/_segments/<key>/ and their _done/."""
-    fs, base = out_fs(out_dir)
-    segs = sorted(i.path for i in fs.get_file_info(pafs.FileSelector(f"{base}/{SEGMENTS_DIR}", allow_not_found=True))
-                  if i.type == pafs.FileType.Directory)
-    n = 0
-    for d in (base, f"{base}/{DONE_DIR}", *segs, *(f"{s}/{DONE_DIR}" for s in segs)):
-        for info in list_files(fs, d):
-            if info.base_name.startswith(TMP_PREFIX):
-                delete_quietly(fs, info.path)
-                n += 1
-    return n
-
-
-def start_attempt(out_dir: str | Path) -> str:
-    """Record a new driver attempt id in OUT/_attempt; workers of older attempts stop committing."""
-    token = uuid.uuid4().hex
-    fs, base = out_fs(out_dir)
-    write_atomic(fs, f"{base}/{ATTEMPT_FILE}", token.encode())
-    return token
-
-
-def current_attempt(out_dir: str | Path) -> str | None:
-    fs, base = out_fs(out_dir)
-    try:
-        return read_text(fs, f"{base}/{ATTEMPT_FILE}").strip()
-    except OSError:
-        return None

@@ -13,7 +13,7 @@ pass is skipped while the picture outside the tracked faces is unchanged since t
 periodic frame (a new face cannot appear without changing it), except on every
 `detect_max_every`-th frame. With a `quick` detector, most periodic passes
 use it (large faces only, a quarter of the cost; `full_every`). Detections go through
-`vidkp.candidates.find_faces` (face score, shift test, duplicates merged); one on a tracked
+`vidkp.detect.candidates.find_faces` (face score, shift test, duplicates merged); one on a tracked
 face re-seeds that track (undoing drift), one where a face lost within `max_gap` frames should
 be gives it its id back, one on no face starts a track if its face score reaches
 `accept_score`. Tracks that end up on the same face are merged (the track that moved least
@@ -32,13 +32,13 @@ from typing import Callable
 
 import numpy as np
 
-from vidkp.candidates import (PointModel, ShiftLimit, centre_distances, find_faces, predict_from_points,
+from vidkp.detect.candidates import (PointModel, ShiftLimit, centre_distances, find_faces, predict_from_points,
                               same_face, steady)
-from vidkp.cuts import CutDetector
+from vidkp.tracking.cuts import CutDetector
 from vidkp.errors import InputError
 from vidkp.faces import Faces
-from vidkp.shape import roll_degrees
-from vidkp.smooth import OneEuroFilter
+from vidkp.landmarks.shape import roll_degrees
+from vidkp.tracking.smooth import OneEuroFilter
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class FollowConfig:
     frames, not `detect_every_empty`: footage without faces costs a third of the detector
     passes. None: always `detect_every_empty`."""
     max_shift_error: ShiftLimit = "auto"
-    """Shift test for detections (`vidkp.candidates.find_faces`): most point movement, in
+    """Shift test for detections (`vidkp.detect.candidates.find_faces`): most point movement, in
     outer-eye distances, when the crop is shifted; "auto": the model's own limit; None turns
     the test off."""
     smooth: bool = True

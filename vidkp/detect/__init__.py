@@ -1,0 +1,1 @@
+"""Detection stage: Haar cascades propose face boxes; candidates are verified by the landmark model."""

@@ -1,0 +1,1 @@
+"""Output stage: Parquet parts of the tracks dataset, annotated copies of the inputs."""

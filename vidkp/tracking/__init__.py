@@ -1,0 +1,1 @@
+"""Tracking stage: follow faces over frames (ids, scene cuts, One-Euro smoothing)."""

@@ -59,8 +59,8 @@ def vidkp_tracking(model: LandmarkModel, detector: dict | None = None, follow: d
     follower = FaceFollower(model, det, FollowConfig(**(follow or {})), quick=quick)
 
     def step(image: np.ndarray, t: float) -> Output:
-        r = follower.step(image, t)
-        return r.faces.track_ids, r.faces.keypoints
+        faces = follower.step(image, t)
+        return faces.track_ids, faces.keypoints
 
     step.reset = follower.reset  # type: ignore[attr-defined]
     return step

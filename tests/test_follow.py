@@ -3,6 +3,8 @@ false alarms rejected, stable ids, a new id after a loss, a lost face revived, c
 duplicates merged."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pytest
 
@@ -70,12 +72,20 @@ def _frame(color: int, faces: list[np.ndarray]) -> np.ndarray:
     return img
 
 
-def _run(world: World, script, cfg: FollowConfig | None = None):
+class Step(NamedTuple):
+    faces: Faces
+    detected: bool
+    cut: bool
+
+
+def _run(world: World, script, cfg: FollowConfig | None = None) -> list[Step]:
     follower = FaceFollower(FakeModel(world), FakeDetector(world), cfg or FollowConfig(smooth=False))
     out = []
     for i, (faces, alarms, color) in enumerate(script):
         world.faces, world.false_alarms = faces, alarms
-        out.append(follower.step(_frame(color, faces), i / 30.0))
+        found = follower.step(_frame(color, faces), i / 30.0, i)
+        assert (found.frame, found.timestamp) == (i, i / 30.0)
+        out.append(Step(found, follower.detected, follower.cut))
     return out
 
 
@@ -115,7 +125,7 @@ def test_lost_face_revived_by_the_model_alone_where_it_was_lost() -> None:
         ids = []
         for i, (faces, alarms, color) in enumerate(script):
             world.faces, world.false_alarms = faces, alarms
-            ids.append(follower.step(_frame(color, faces), i / 30.0).faces.track_ids.tolist())
+            ids.append(follower.step(_frame(color, faces), i / 30.0).track_ids.tolist())
         assert ids[:5] == [[0]] * 5 and ids[5:9] == [[]] * 4
         assert ids[9:] == ([[0]] * 5 if revive else [[]] * 5), revive
 
@@ -142,7 +152,7 @@ def test_quick_passes_between_full_ones_find_large_faces_only() -> None:
     for i in range(45):  # detect_every 10, full_every 2: full passes on frames 0, 20, 40
         world.frame = i
         world.faces = [big, small] if i >= 12 else [big]
-        ids.append(sorted(follower.step(_frame(80, world.faces), i / 30.0).faces.track_ids.tolist()))
+        ids.append(sorted(follower.step(_frame(80, world.faces), i / 30.0).track_ids.tolist()))
     assert quick_frames == [10, 30]
     assert ids[19] == [0] and ids[20] == [0, 1]  # the small face waits for the full pass
 
@@ -158,7 +168,7 @@ def test_search_slows_down_once_no_face_has_been_seen_for_empty_patience_frames(
             world.faces = [face] if i >= 65 else []
             if i == 65:
                 calls[patience] = world.detector_calls
-            if len(follower.step(_frame(80, world.faces), i / 30.0).faces) and patience not in found:
+            if len(follower.step(_frame(80, world.faces), i / 30.0)) and patience not in found:
                 found[patience] = i
     # every 3 frames throughout, or every 3 frames up to frame 27 and every 10 from frame 30
     assert calls == {None: 22, 30: 14}
@@ -232,7 +242,7 @@ def test_real_clip_singer_followed_under_one_id_and_no_id_crosses_a_cut(shared_d
         ok, frame = cap.read()
         if not ok:
             break
-        ids.append(follower.step(frame, len(ids) / 29.97).faces.track_ids.tolist())
+        ids.append(follower.step(frame, len(ids) / 29.97).track_ids.tolist())
     shot = ids[82:211]
     counts: dict[int, int] = {}
     for frame_ids in shot:

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from vidkp.io.sources import Source, expand, kind_of
+from vidkp.io.sources import Skipped, Source, expand, expand_inputs, kind_of
 
 
 def _touch(p: Path) -> Path:
@@ -52,3 +52,35 @@ def test_output_and_annotation_folders_inside_an_input_folder_are_not_inputs(tmp
     _touch(tmp_path / "ann" / "clip.mp4")
     got = expand([str(tmp_path)], exclude=[tmp_path / "out", str(tmp_path / "ann"), None])
     assert [s.rel for s in got] == ["clip.mp4"]
+
+
+def test_symlink_to_a_parent_is_followed_once_and_never_loops(tmp_path):
+    data = tmp_path / "data"
+    _touch(data / "a.mp4")
+    _touch(data / "sub" / "b.jpg")
+    (data / "sub" / "up").symlink_to(data)  # a loop: data/sub/up -> data
+    (tmp_path / "linked").symlink_to(data / "sub")  # a second name for a real directory
+    found = expand_inputs([str(data), str(tmp_path / "linked")])
+    assert [s.path for s in found.sources] == [str(data / "a.mp4"), str(data / "sub" / "b.jpg")]
+    reasons = {Path(s.path).name: s.reason for s in found.skipped}
+    assert reasons["up"].startswith("directory already walked as")
+
+
+def test_one_file_named_by_two_paths_runs_once(tmp_path):
+    real = _touch(tmp_path / "a.mp4")
+    (tmp_path / "alias.mp4").symlink_to(real)
+    dotted = f"{tmp_path}/./a.mp4"
+    found = expand_inputs([str(real), str(tmp_path / "alias.mp4"), dotted])
+    assert [s.path for s in found.sources] == [dotted]
+    assert sorted(s.path for s in found.skipped) == [str(real), str(tmp_path / "alias.mp4")]
+    assert {s.reason for s in found.skipped} == {f"same file as {dotted}"}
+
+
+def test_unknown_extensions_in_a_folder_are_listed_with_the_reason(tmp_path):
+    _touch(tmp_path / "a.mp4")
+    _touch(tmp_path / "party.gif")
+    _touch(tmp_path / "README")
+    found = expand_inputs([str(tmp_path)])
+    assert [s.rel for s in found.sources] == ["a.mp4"]
+    assert found.skipped == [Skipped(str(tmp_path / "README"), "not a known video or image extension (none)"),
+                             Skipped(str(tmp_path / "party.gif"), "not a known video or image extension (.gif)")]

@@ -22,9 +22,9 @@ def test_column_contract():
 
 def test_part_rows_and_points_roundtrip(tmp_path):
     with PartWriter(tmp_path, "k1", flush_rows=1) as w:
-        w.add("v.mp4", 0, 0.0, _faces(2, [0, 1]))
-        w.add("v.mp4", 1, 0.04, Faces.empty())
-        w.add("v.mp4", 2, 0.08, _faces(1, [1]))
+        w.add("v.mp4", _faces(2, [0, 1]).at(0, 0.0))
+        w.add("v.mp4", Faces.empty().at(1, 0.04))
+        w.add("v.mp4", _faces(1, [1]).at(2, 0.08))
     df = pd.read_parquet(tmp_path)
     assert list(df.columns) == COLUMNS
     assert df[["frame", "face_id"]].values.tolist() == [[0, 0], [0, 1], [2, 1]]
@@ -34,7 +34,7 @@ def test_part_rows_and_points_roundtrip(tmp_path):
 
 def test_read_parquet_ignores_manifest_markers_temp_files_and_empty_parts(tmp_path):
     with PartWriter(tmp_path, "a") as w:
-        w.add("a.mp4", 0, 0.0, _faces(1, [0]))
+        w.add("a.mp4", _faces(1, [0]).at(0, 0.0))
     with PartWriter(tmp_path, "empty"):
         pass  # an input without faces: a valid zero-row part
     assert pq.read_table(tmp_path / "part-empty.parquet").schema.equals(SCHEMA)
@@ -51,6 +51,6 @@ def test_read_parquet_ignores_manifest_markers_temp_files_and_empty_parts(tmp_pa
 def test_failed_writer_leaves_nothing(tmp_path):
     with pytest.raises(RuntimeError):
         with PartWriter(tmp_path, "x") as w:
-            w.add("x.mp4", 0, 0.0, _faces(1, [0]))
+            w.add("x.mp4", _faces(1, [0]).at(0, 0.0))
             raise RuntimeError("decoder died")
     assert list(tmp_path.iterdir()) == []

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidkp.detect.candidates import ShiftLimit, check_jitter, find_faces
+from vidkp.detect.candidates import ACCEPT_SCORE, ShiftLimit, check_jitter, find_faces
 from vidkp.detect.haar import HaarDetector, fallback_detector, still_detector
 from vidkp.faces import Faces
 from vidkp.landmarks import STILL_JITTER, LandmarkModel
@@ -43,7 +43,7 @@ class FaceLandmarker:
     """
 
     def __init__(self, weights: str | Path | None = None, min_face: int = 24,
-                 detector: HaarDetector | None = None, accept_score: float = 0.5,
+                 detector: HaarDetector | None = None, accept_score: float = ACCEPT_SCORE,
                  max_shift_error: ShiftLimit = "auto", mirror: bool = True, jitter: float = STILL_JITTER,
                  fallback: bool = True, threads: int | None = None) -> None:
         self.model = LandmarkModel(weights, threads)

@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
@@ -31,7 +32,7 @@ from vidkp.batch.resume import SEGMENTS_DIR, current_attempt, write_marker
 from vidkp.batch.segments import Segment, segment_dir
 from vidkp.io.sources import ANNOTATED_IMAGE_EXTS, Source
 from vidkp.io.storage import join, local_file
-from vidkp.tracking.follow import FaceFollower, FollowConfig
+from vidkp.tracking.follow import FaceFollower
 from vidkp.output.parquet import PartWriter, out_fs, part_name
 
 log = logging.getLogger(__name__)
@@ -97,10 +98,9 @@ class Pipeline:
         # a still is searched by `FaceLandmarker.search` itself (what `detect` returns); video frames
         # are followed with the video detectors, single pass
         self.landmarker = FaceLandmarker(config.weights, detector=still_detector(config.min_face, config.image_max_side),
-                                         threads=1)
-        follow = FollowConfig(detect_every=config.detect_every, smooth=config.smooth)
+                                         threads=1, **asdict(config.still))
         self.video_follower = FaceFollower(self.landmarker.model, video_detector(config.min_face, config.max_side),
-                                           follow, quick=video_detector(config.min_face, config.max_side, downscale=2))
+                                           config.follow, quick=video_detector(config.min_face, config.max_side, downscale=2))
         self.annotator = Annotator()
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)
@@ -111,13 +111,6 @@ class Pipeline:
     def model_version(self) -> str:
         return str(self.landmarker.model.version)
 
-    def _follow(self, image, timestamp: float) -> tuple[Faces, dict[str, float]]:
-        """Follow faces into one selected video frame (detect when due, landmarks, ids, smoothing);
-        returns faces (confidence = the model's face score) and stage times (s)."""
-        t0 = time.perf_counter()
-        result = self.video_follower.step(image, timestamp)
-        total = time.perf_counter() - t0
-        return result.faces, {**result.times, "track": total - sum(result.times.values())}
 
     def process(self, source: Source, out_dir: str | Path, on_frames: Callable[[int], None] | None = None,
                 segment: Segment | None = None) -> InputSummary:
@@ -192,7 +185,7 @@ class Pipeline:
         times["annotate"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         with PartWriter(out_dir, source.key) as part:
-            part.add(source.path, 0, 0.0, faces)
+            part.add(source.path, faces.at(0, 0.0))
         summary.face_rows = part.rows
         times["write"] += time.perf_counter() - t0
 
@@ -201,7 +194,8 @@ class Pipeline:
         """Rows of a video, or of one segment: decoded from its warm-up start, rows for every
         selected frame (the stitcher drops the warm-up ones), frames counted from its own start."""
         cfg = self.config
-        self.video_follower.reset(segment.warm // cfg.every if segment else 0)
+        follower = self.video_follower
+        follower.reset(segment.warm // cfg.every if segment else 0)
         ann_path = annotation_path(cfg.annotate, source) if cfg.annotate else None
         last, reported, reached = Faces.empty(), 0, 0
         own_start = segment.start if segment else 0
@@ -221,12 +215,14 @@ class Pipeline:
                 reached, own = frame.index + 1, int(frame.index >= own_start)
                 summary.frames += own
                 if selected:
-                    last, st = self._follow(frame.image, frame.timestamp)
-                    for k, v in st.items():
+                    t1 = time.perf_counter()
+                    last = follower.step(frame.image, frame.timestamp, frame.index)
+                    for k, v in follower.times.items():
                         times[k] += v
+                    times["track"] += time.perf_counter() - t1 - sum(follower.times.values())
                     summary.processed_frames += own
                     t1 = time.perf_counter()
-                    part.add(source.path, frame.index, frame.timestamp, last)
+                    part.add(source.path, last)
                     times["write"] += time.perf_counter() - t1
                 if sink is not None:
                     t1 = time.perf_counter()

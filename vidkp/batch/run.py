@@ -20,17 +20,18 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 
 import pyarrow.fs as pafs
 
+from vidkp.batch.manifest import InputSummary
+from vidkp.batch.manifest import MANIFEST, write_manifest
+from vidkp.batch.pipeline import Pipeline, file_sha256
+from vidkp.batch.resume import DONE_DIR, RUN_FILE, current_attempt, read_markers, remove_temp_files, start_attempt
+from vidkp.batch.segments import SplitVideos, remove_finished
+from vidkp.batch.workers import Work, run_on_ray
 from vidkp.config import RunConfig
 from vidkp.errors import ModelError, OutputError
-from vidkp.landmarks import default_weights_path, read_metadata
-from vidkp.batch.pipeline import Pipeline, file_sha256
-from vidkp.batch.workers import Work, run_on_ray
-from vidkp.batch.segments import SplitVideos, remove_finished
-from vidkp.io.sources import Source, expand
+from vidkp.io.sources import Source, expand_inputs, kind_of
 from vidkp.io.storage import (TMP_PREFIX, delete_quietly, is_uri, join, list_files, local_path, read_text, resolve,
                            write_atomic)
-from vidkp.batch.manifest import MANIFEST, write_manifest
-from vidkp.batch.resume import DONE_DIR, RUN_FILE, current_attempt, read_markers, remove_temp_files, start_attempt
+from vidkp.landmarks import default_weights_path, read_metadata
 from vidkp.output.parquet import out_fs, part_name
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,10 @@ class RunSummary:
     processed_frames: int = 0
     stage_ms: dict[str, float] = field(default_factory=dict)
     """Total milliseconds per stage (decode, detect, landmarks, track, write, annotate) in this run."""
+    skipped_files: list[tuple[str, str]] = field(default_factory=list)
+    """(path, reason) of files found among the inputs but not run (also `skipped` in the manifest)."""
+    in_process: bool = False
+    """True when the work ran in this process without Ray (`workers=0`, or a small run)."""
 
     @property
     def nothing_to_do(self) -> bool:
@@ -192,7 +197,7 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
     config = RunConfig.from_options(**options)
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
-    sources = expand(inputs, exclude=[out, config.annotate])  # never read our own outputs as inputs
+    sources, passed_over = expand_inputs(inputs, exclude=[out, config.annotate])  # never our own outputs
     params = run_params(config)
     shown_out = os.fspath(out)
     # workers may run in another directory (or on another node)
@@ -236,8 +241,9 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
     for rec in split.ready():
         on_done(rec)
     items = _work_items(todo, split, config.images_per_task)
+    in_process = bool(items) and in_this_process(config, len(items))
     try:
-        if items and config.workers == 0:
+        if in_process:
             _serial(items, config, params, out, on_done, on_frames)
         elif items:
             run_on_ray(items, config, params, out, on_done, on_frames)
@@ -247,15 +253,27 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
             _remove_stale_annotations(config.annotate)
         raise
     finally:  # also on Ctrl-C: the manifest lists what is finished so far
-        all_recs = _merge_manifest(out, unfinished)
+        skipped_recs = {s.path: InputSummary(video=s.path, kind=kind_of(s.path), status="skipped", error=s.reason,
+                                             marked=False).record() for s in passed_over}
+        all_recs = _merge_manifest(out, {**skipped_recs, **unfinished})
     manifest = join(out, MANIFEST)
     wanted = {s.path for s in sources}
-    failed = sorted((v, r.get("error", "")) for v, r in all_recs.items() if v in wanted and r["status"] != "ok")
+    failed = sorted((v, r.get("error", "")) for v, r in all_recs.items() if v in wanted and r["status"] == "failed")
     return RunSummary(
         out=shown_out, inputs=len(sources), skipped=skipped, processed=tally["processed"],
         ok=sum(1 for v, r in all_recs.items() if v in wanted and r["status"] == "ok"), failed=failed,
         frames=tally["frames"], faces=tally["face_rows"], seconds=time.perf_counter() - t0,
-        workers=config.workers, manifest=manifest, processed_frames=tally["processed_frames"], stage_ms=stage_ms)
+        workers=config.workers, manifest=manifest, processed_frames=tally["processed_frames"], stage_ms=stage_ms,
+        skipped_files=[(s.path, s.reason) for s in passed_over], in_process=in_process)
+
+
+def in_this_process(config: RunConfig, items: int) -> bool:
+    """Whether `items` work items run here without Ray: with `workers=0`, or when the work is one
+    item (one video, or up to `images_per_task` stills) and neither `workers` nor a cluster
+    (`address`, RAY_ADDRESS) asks for Ray: starting Ray would cost more than the work."""
+    if config.workers is not None:
+        return config.workers == 0
+    return items <= 1 and config.address is None and not os.environ.get("RAY_ADDRESS")
 
 
 def _frames_estimate(todo: Sequence[Source], max_frames: int | None, budget_s: float = 1.0) -> int | None:

@@ -242,7 +242,7 @@ def _plan(src: Source, config: RunConfig) -> list[Segment]:
         return []
     frames = min(info.frames, config.max_frames) if config.max_frames else info.frames
     return plan_segments(frames, info.fps, config.segment_seconds, config.overlap_seconds,
-                         config.every * config.detect_every)
+                         config.every * config.follow.detect_every)
 
 
 def remove_finished(out: str | Path, keys: Iterable[str]) -> None:

@@ -93,7 +93,7 @@ def _actor_class():
 
                 cv2.setNumThreads(1)
                 quiet_opencv()
-                self.pipe = Pipeline(RunConfig(**json.loads(config_json)), params, attempt)
+                self.pipe = Pipeline(RunConfig.from_json(config_json), params, attempt)
                 self.counter = counter
 
             def process(self, work: list[Work], out: str) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ a more permissive detector when the first search keeps no face.
 from __future__ import annotations
 
 import time
-from typing import Callable, Literal, Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -19,6 +19,13 @@ from vidkp.errors import InputError
 from vidkp.faces import Faces
 from vidkp.landmarks.shape import roll_degrees
 from vidkp.boxes import iou_matrix
+
+
+class Detector(Protocol):
+    """Proposes face boxes in a BGR image (`vidkp.detect.haar.HaarDetector` is one): `Faces` with
+    boxes and detector scores; keypoints and ids are filled by later stages."""
+
+    def __call__(self, image: np.ndarray) -> Faces: ...
 
 
 class PointModel(Protocol):
@@ -51,6 +58,9 @@ def predict_from_points(model: PointModel, image: np.ndarray, kps: np.ndarray, m
     crops (`mirror`, `jitter`: test-time averaging, `LandmarkModel.predict`)."""
     return model.predict(image, model.box_from_landmarks(kps), roll_degrees(kps), mirror, jitter)
 
+
+ACCEPT_SCORE = 0.5
+"""Least face score (model, [0, 1]) for a candidate to become a face, in stills and videos alike."""
 
 SHIFT = (0.15, 0.10)
 """Crop shift (right, down; in crop-box sides) of the shift test."""
@@ -104,9 +114,9 @@ def steady(model: PointModel, image: np.ndarray, crops: np.ndarray, angles: np.n
     return shift_error(model, image, crops, angles, kps) <= limit
 
 
-def find_faces(model: PointModel, detector: Callable[[np.ndarray], Faces], image: np.ndarray,
+def find_faces(model: PointModel, detector: Detector, image: np.ndarray,
                min_score: float, max_shift_error: ShiftLimit = "auto", merge_iou: float = 0.3,
-               mirror: bool = False, jitter: float = 0.0, fallback: Callable[[np.ndarray], Faces] | None = None
+               mirror: bool = False, jitter: float = 0.0, fallback: Detector | None = None
                ) -> tuple[Faces, dict[str, float]]:
     """Faces of `image` whose model face score is at least `min_score` and whose points move
     at most `max_shift_error` in the shift test ("auto": the model's own limit; None: no test),
@@ -124,7 +134,7 @@ def find_faces(model: PointModel, detector: Callable[[np.ndarray], Faces], image
     return faces, times
 
 
-def _search(model: PointModel, detector: Callable[[np.ndarray], Faces], image: np.ndarray, min_score: float,
+def _search(model: PointModel, detector: Detector, image: np.ndarray, min_score: float,
             max_shift_error: ShiftLimit, merge_iou: float, mirror: bool, jitter: float
             ) -> tuple[Faces, dict[str, float]]:
     """`find_faces` with one detector."""

@@ -1,1 +1,4 @@
-"""Output stage: Parquet parts of the tracks dataset, annotated copies of the inputs."""
+"""Output stage: the tracks' Parquet contract and part files (`FaceSink`), annotated copies of the inputs."""
+from vidkp.output.parquet import COLUMNS, SCHEMA, FaceSink, PartWriter
+
+__all__ = ["COLUMNS", "SCHEMA", "FaceSink", "PartWriter"]

@@ -9,6 +9,7 @@ parameters, per-input markers, temp files: `vidkp.batch.resume`) are ignored by 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -48,18 +49,28 @@ def out_fs(out_dir: str | Path) -> tuple[pafs.FileSystem, str]:
 
 
 
-def _table(video: str, frames: np.ndarray, timestamps: np.ndarray, ids: np.ndarray, boxes: np.ndarray,
-           scores: np.ndarray, keypoints: np.ndarray) -> pa.Table:
-    n = len(frames)
-    boxes = np.asarray(boxes, np.float32).reshape(n, 4)
-    kp = np.asarray(keypoints, np.float32).reshape(n, N_POINTS, 2)
-    cols = [pa.array([video] * n, pa.string()), pa.array(frames.astype(np.int64)),
-            pa.array(timestamps.astype(np.float64)), pa.array(np.asarray(ids, np.int64)),
+def faces_table(video: str, frames: list[Faces]) -> pa.Table:
+    """The rows of `frames` (each one frame's `Faces`, stamped with frame and timestamp) in `SCHEMA`."""
+    n = sum(len(f) for f in frames)
+    if n == 0:
+        return SCHEMA.empty_table()
+    kp = np.concatenate([f.keypoints for f in frames])
+    boxes = np.concatenate([f.boxes for f in frames])
+    cols = [pa.array([video] * n, pa.string()),
+            pa.array(np.concatenate([np.full(len(f), f.frame, np.int64) for f in frames])),
+            pa.array(np.concatenate([np.full(len(f), f.timestamp, np.float64) for f in frames])),
+            pa.array(np.concatenate([f.track_ids for f in frames])),
             *(pa.array(np.ascontiguousarray(boxes[:, j])) for j in range(4)),
-            pa.array(np.asarray(scores, np.float32))]
+            pa.array(np.concatenate([f.scores for f in frames]))]
     xs, ys = np.ascontiguousarray(kp[:, :, 0].T), np.ascontiguousarray(kp[:, :, 1].T)
     cols += [pa.array(xs[i]) for i in range(N_POINTS)] + [pa.array(ys[i]) for i in range(N_POINTS)]
     return pa.Table.from_arrays(cols, schema=SCHEMA)
+
+
+class FaceSink(Protocol):
+    """Where one input's rows go: `add` is called once per processed frame, in frame order."""
+
+    def add(self, video: str, faces: Faces) -> None: ...
 
 
 class PartWriter:
@@ -76,7 +87,7 @@ class PartWriter:
         self.tmp = temp_path(self.final)
         self.flush_rows = flush_rows
         self.rows = 0
-        self._buf: list[tuple[np.ndarray, np.ndarray, Faces]] = []
+        self._buf: list[Faces] = []
         self._video = ""
         self._buffered = 0
         self._writer: pq.ParquetWriter | None = None
@@ -91,13 +102,14 @@ class PartWriter:
             raise
         return self
 
-    def add(self, video: str, frame: int, timestamp: float, faces: Faces) -> None:
-        """Buffer the rows of one frame (none for no faces); flushed as one row group."""
+    def add(self, video: str, faces: Faces) -> None:
+        """Buffer the rows of one frame (`faces`, stamped with its frame and timestamp; none for no
+        faces); flushed in row groups of about `flush_rows`."""
         n = len(faces)
         if n == 0:
             return
         self._video = video
-        self._buf.append((np.full(n, frame, np.int64), np.full(n, timestamp, np.float64), faces))
+        self._buf.append(faces)
         self._buffered += n
         self.rows += n
         if self._buffered >= self.flush_rows:
@@ -105,13 +117,7 @@ class PartWriter:
 
     def _flush(self) -> None:
         if self._buf and self._writer is not None:
-            parts = self._buf
-            table = _table(self._video, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-                           np.concatenate([p[2].track_ids for p in parts]),
-                           np.concatenate([p[2].boxes for p in parts]),
-                           np.concatenate([p[2].scores for p in parts]),
-                           np.concatenate([p[2].keypoints for p in parts]))
-            self._writer.write_table(table)
+            self._writer.write_table(faces_table(self._video, self._buf))
         self._buf, self._buffered = [], 0
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -28,11 +28,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
-from vidkp.detect.candidates import (PointModel, ShiftLimit, centre_distances, find_faces, predict_from_points,
+from vidkp.detect.candidates import (ACCEPT_SCORE, Detector, PointModel, ShiftLimit, centre_distances, find_faces, predict_from_points,
                               same_face, steady)
 from vidkp.tracking.cuts import CutDetector
 from vidkp.errors import InputError
@@ -47,7 +46,7 @@ class FollowConfig:
 
     detect_every: int = 10
     """Run the detector at least every N frames to pick up new faces."""
-    accept_score: float = 0.5
+    accept_score: float = ACCEPT_SCORE
     """Least model face score for a detection to start a track."""
     keep_score: float = 0.3
     """A tracked face whose score falls below this is lost."""
@@ -143,24 +142,14 @@ class _Track:
         self.raw, self.score, self.lost_at = kps, float(score), -1
 
 
-@dataclass(frozen=True)
-class FollowResult:
-    """Faces of one frame (keypoints filtered unless `smooth` is off, track ids set), and whether
-    the detector ran and a cut started this frame."""
-
-    faces: Faces
-    detected: bool
-    cut: bool
-    times: dict[str, float]
-    """Seconds spent this frame in the detector ("detect") and the landmark model ("landmarks")."""
-
-
 class FaceFollower:
-    """Stateful per-video face follower; call `step(frame, t)` for consecutive frames, `reset()`
-    between videos."""
+    """Stateful per-video face follower; call `step(image, t, frame)` for consecutive frames,
+    `reset()` between videos. After each step, `detected` and `cut` tell whether the detector ran
+    and a scene cut started on that frame, and `times` the seconds it spent in the detector
+    ("detect") and the landmark model ("landmarks")."""
 
-    def __init__(self, model: PointModel, detector: Callable[[np.ndarray], Faces], config: FollowConfig | None = None,
-                 quick: Callable[[np.ndarray], Faces] | None = None) -> None:
+    def __init__(self, model: PointModel, detector: Detector, config: FollowConfig | None = None,
+                 quick: Detector | None = None) -> None:
         """`quick`: a cheaper detector for most periodic passes (`FollowConfig.full_every`), for
         example `detector` at half resolution (large faces only); None: always `detector`."""
         self.model = model
@@ -168,6 +157,8 @@ class FaceFollower:
         self.quick = quick
         self.cfg = config or FollowConfig()
         self.cuts = CutDetector()
+        self.detected = self.cut = False
+        self.times: dict[str, float] = {"detect": 0.0, "landmarks": 0.0}
         self.reset()
 
     def reset(self, start: int = 0) -> None:
@@ -191,7 +182,7 @@ class FaceFollower:
     def _same_face(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return same_face(a, b, self.cfg.merge_iou)
 
-    def _detect(self, image: np.ndarray, detector: Callable[[np.ndarray], Faces]) -> None:
+    def _detect(self, image: np.ndarray, detector: Detector) -> None:
         """Run `detector` (through `find_faces`):
         a face on a tracked face re-seeds that track (undoing drift); one where a recently lost
         face should be gives that face its id back; one on no face starts a track; both only if
@@ -292,9 +283,10 @@ class FaceFollower:
                 keep.append(k)
         self._tracks = [self._tracks[k] for k in sorted(keep)]
 
-    def step(self, image: np.ndarray, t: float) -> FollowResult:
-        """Process the next frame (BGR) at time `t` seconds."""
-        self._times = {"detect": 0.0, "landmarks": 0.0}
+    def step(self, image: np.ndarray, t: float, frame: int = -1) -> Faces:
+        """Process the next frame (BGR image) at time `t` seconds, decode index `frame`: its faces
+        (keypoints filtered unless `smooth` is off, track ids set), stamped with `frame` and `t`."""
+        self._times = self.times = {"detect": 0.0, "landmarks": 0.0}
         cut = self.cuts.is_cut(image)
         if cut:
             self._tracks, self._gone = [], []
@@ -334,12 +326,9 @@ class FaceFollower:
         for tr in self._tracks:
             size = float(np.linalg.norm(tr.raw[45] - tr.raw[36])) or 1.0
             tr.smooth = tr.filt(tr.raw, t, scale=size) if self.cfg.smooth else tr.raw
-        return self._result(detect, cut)
-
-    def _result(self, detected: bool, cut: bool) -> FollowResult:
+        self.detected, self.cut = detect, cut
         if not self._tracks:
-            return FollowResult(Faces.empty(), detected, cut, self._times)
-        smooth = np.stack([t.smooth for t in self._tracks]).astype(np.float32)
-        faces = Faces(self.model.box_from_landmarks(smooth), np.array([t.score for t in self._tracks]), smooth,
-                      np.array([t.id for t in self._tracks]))
-        return FollowResult(faces, detected, cut, self._times)
+            return Faces.empty(frame, t)
+        smooth = np.stack([tr.smooth for tr in self._tracks]).astype(np.float32)
+        return Faces(self.model.box_from_landmarks(smooth), np.array([tr.score for tr in self._tracks]), smooth,
+                     np.array([tr.id for tr in self._tracks]), frame, t)

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vidkp.io.storage import write_atomic
+from vidkp.output.arrow import column
 from vidkp.output.parquet import out_fs
 
 MANIFEST = "_manifest.parquet"
@@ -69,8 +70,8 @@ MANIFEST_SCHEMA = _manifest_schema()
 def write_manifest(out_dir: str | Path, records: Iterable[dict[str, Any]]) -> None:
     """Write `OUT/_manifest.parquet` (one row per input, sorted by `video`) atomically."""
     recs = sorted(records, key=lambda r: r["video"])
-    cols = {name: [r.get(name) for r in recs] for name in MANIFEST_SCHEMA.names}
-    table = pa.table(cols, schema=MANIFEST_SCHEMA)
+    cols = [column([r.get(f.name) for r in recs], f.type) for f in MANIFEST_SCHEMA]
+    table = pa.Table.from_arrays(cols, schema=MANIFEST_SCHEMA)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     fs, base = out_fs(out_dir)

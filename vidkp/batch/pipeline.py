@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -44,10 +45,9 @@ STAGES = ("decode", "detect", "landmarks", "track", "write", "annotate")
 def worker_name() -> str:
     """host plus, inside Ray, the node IP and a short node id."""
     name = socket.gethostname()
+    ray = sys.modules.get("ray")  # not imported: not in Ray (importing it costs half a second)
     try:
-        import ray
-
-        if ray.is_initialized():
+        if ray is not None and ray.is_initialized():
             ctx = ray.get_runtime_context()
             node = ray._private.worker.global_worker.node_ip_address  # the IP Ray uses for this node
             name += f" {node} node:{ctx.get_node_id()[:12]}"
@@ -91,14 +91,15 @@ class Pipeline:
     """Loaded model + per-input processing. One instance per worker process."""
 
     def __init__(self, config: RunConfig, params: dict[str, Any] | None = None,
-                 attempt: str | None = None) -> None:
+                 attempt: str | None = None, threads: int | None = 1) -> None:
+        """`threads`: the landmark network's threads (1 in a worker; None: ONNX Runtime's default)."""
         from vidkp import __version__
 
         self.config = config
         # a still is searched by `FaceLandmarker.search` itself (what `detect` returns); video frames
         # are followed with the video detectors, single pass
         self.landmarker = FaceLandmarker(config.weights, detector=still_detector(config.min_face, config.image_max_side),
-                                         threads=1, **asdict(config.still))
+                                         threads=threads, **asdict(config.still))
         self.video_follower = FaceFollower(self.landmarker.model, video_detector(config.min_face, config.max_side),
                                            config.follow, quick=video_detector(config.min_face, config.max_side, downscale=2))
         self.annotator = Annotator()

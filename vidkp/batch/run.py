@@ -166,13 +166,16 @@ def _work_items(todo: Sequence[Source], split: SplitVideos, images_per_task: int
 # --------------------------------------------------------------------------- execution
 def _serial(items: list[list[Work]], config: RunConfig, params: dict[str, Any], out: str,
             on_done: Callable[[dict[str, Any]], None], on_frames: Callable[[int], None]) -> None:
+    """Run the work in this process: on one CPU like a Ray worker with `workers=0`, else (a small
+    run) with OpenCV's and ONNX Runtime's default threads, as the Python API runs."""
     import cv2
 
-    # one CPU, like a Ray worker (the pipeline's network runs on one thread)
+    threads = 1 if config.workers == 0 else None
     saved = cv2.getNumThreads()
-    cv2.setNumThreads(1)
+    if threads == 1:
+        cv2.setNumThreads(1)
     try:
-        pipe = Pipeline(config, params, current_attempt(out))
+        pipe = Pipeline(config, params, current_attempt(out), threads=threads)
         for item in items:
             for src, seg in item:
                 on_done(pipe.process(src, out, on_frames, seg).record())

@@ -23,10 +23,9 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
@@ -38,6 +37,9 @@ from vidkp.io.sources import Source
 from vidkp.io.storage import join, local_path, write_atomic
 from vidkp.batch.resume import SEGMENTS_DIR, read_markers, write_marker
 from vidkp.output.parquet import SCHEMA, out_fs, part_name
+
+if TYPE_CHECKING:  # pandas only on the driver, which stitches: workers stay lighter without it
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 BOX = ["box_x", "box_y", "box_w", "box_h"]
@@ -119,6 +121,8 @@ def stitch(parts: list[pd.DataFrame], segments: list[Segment]) -> tuple[pd.DataF
     segment in the warm-up frames takes its id, other tracks get new ids counting on in order of
     first appearance. Also returns, per boundary, how many tracks were carried across."""
     out, carried, next_id = [], [], 0
+    import pandas as pd
+
     prev: pd.DataFrame | None = None
     for seg, df in zip(segments, parts):
         df = df.sort_values("frame", kind="stable")

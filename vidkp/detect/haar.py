@@ -6,6 +6,8 @@ exactly that convention, so boxes from another detector should be mapped to it f
 """
 from __future__ import annotations
 
+import functools
+
 from pathlib import Path
 from typing import Any, Callable
 
@@ -31,8 +33,12 @@ CONTRAST: dict[str, Callable[[], Callable[[np.ndarray], np.ndarray]]] = {
 image, or CLAHE (per 8x8 tile, clip limit 2: a dark face on a bright background gets contrast)."""
 
 
+@functools.lru_cache(maxsize=None)
 def load_cascade(name: str | Path) -> cv2.CascadeClassifier:
-    """A bundled cascade by short name (`CASCADES`) or a cascade XML file by path."""
+    """A bundled cascade by short name (`CASCADES`) or a cascade XML file by path. Loaded once per
+    process and shared by every detector using it (a classifier keeps working buffers as large as
+    the largest image it has scanned; sharing keeps one set per cascade). Detectors are not
+    thread-safe."""
     path = Path(cv2.data.haarcascades) / CASCADES[name] if name in CASCADES else Path(name)
     cascade = cv2.CascadeClassifier(str(path))
     if cascade.empty():

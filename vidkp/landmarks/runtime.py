@@ -35,6 +35,7 @@ class OnnxNetwork:
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.log_severity_level = 3  # errors only
+        opts.enable_cpu_mem_arena = False  # buffers freed after each run: a worker stays small
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])

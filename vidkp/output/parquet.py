@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pyarrow.fs as pafs
 
 from vidkp.errors import OutputError
+from vidkp.output.arrow import numeric, strings
 from vidkp.faces import N_POINTS, Faces
 from vidkp.io.storage import delete_quietly, resolve, temp_path
 
@@ -56,14 +57,14 @@ def faces_table(video: str, frames: list[Faces]) -> pa.Table:
         return SCHEMA.empty_table()
     kp = np.concatenate([f.keypoints for f in frames])
     boxes = np.concatenate([f.boxes for f in frames])
-    cols = [pa.array([video] * n, pa.string()),
-            pa.array(np.concatenate([np.full(len(f), f.frame, np.int64) for f in frames])),
-            pa.array(np.concatenate([np.full(len(f), f.timestamp, np.float64) for f in frames])),
-            pa.array(np.concatenate([f.track_ids for f in frames])),
-            *(pa.array(np.ascontiguousarray(boxes[:, j])) for j in range(4)),
-            pa.array(np.concatenate([f.scores for f in frames]))]
-    xs, ys = np.ascontiguousarray(kp[:, :, 0].T), np.ascontiguousarray(kp[:, :, 1].T)
-    cols += [pa.array(xs[i]) for i in range(N_POINTS)] + [pa.array(ys[i]) for i in range(N_POINTS)]
+    cols = [strings([video] * n),
+            numeric(np.concatenate([np.full(len(f), f.frame, np.int64) for f in frames])),
+            numeric(np.concatenate([np.full(len(f), f.timestamp, np.float64) for f in frames])),
+            numeric(np.concatenate([f.track_ids for f in frames]), pa.int64()),
+            *(numeric(boxes[:, j], pa.float32()) for j in range(4)),
+            numeric(np.concatenate([f.scores for f in frames]), pa.float32())]
+    xs, ys = kp[:, :, 0].T, kp[:, :, 1].T
+    cols += [numeric(xs[i], pa.float32()) for i in range(N_POINTS)] + [numeric(ys[i], pa.float32()) for i in range(N_POINTS)]
     return pa.Table.from_arrays(cols, schema=SCHEMA)
 
 

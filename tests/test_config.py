@@ -32,6 +32,7 @@ def test_nested_settings_are_set_not_copied_and_survive_json():
     assert (c.still.max_shift_error, c.still.mirror, c.follow.max_shift_error) == (0.1, False, "auto")
     assert RunConfig.from_json(c.to_json()) == c
     assert c.output_params()["follow"]["max_gap"] == 30
+    assert RunConfig.from_options(images_per_task="2", address="auto", weights="w.safetensors").images_per_task == 2
     with pytest.raises(InputError, match="follow.max_gap: cannot read 'many'"):
         RunConfig.from_options(**{"follow.max_gap": "many"})
 

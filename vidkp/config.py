@@ -135,6 +135,8 @@ class RunConfig:
         for key in ("weights", "annotate"):
             if key in given:
                 given[key] = str(given[key])
+        hints = typing.get_type_hints(cls)
+        given = {k: _convert(v, hints[k], k) if isinstance(v, str) else v for k, v in given.items()}
         base = cls()
         for part, values in nested.items():
             if values:

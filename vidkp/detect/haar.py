@@ -112,12 +112,10 @@ class HaarDetector:
 
 
 def still_detector(min_face: int = 24, max_side: int = 1280) -> HaarDetector:
-    """The detector for still images: two frontal cascades at `min_neighbors=3` find more faces
-    (validation people: 99.1% vs 94.5% for one cascade at 5; with CLAHE 98.3%, so stills keep
-    the global equalisation), and the profile cascade finds turned faces they miss (validation
-    people, end to end: 99.71% vs 98.84% found, failure 2.9-3.8% vs 3.5-4.1% for two models,
-    ~1.7x the time); the extra false alarms are left to the model's face score and shift test
-    (`vidkp.detect.candidates.find_faces`)."""
+    """The detector for still images: the two frontal cascades and the profile cascade at
+    `min_neighbors=3`, global histogram equalisation; the extra false alarms are left to the
+    model's face score and shift test (`vidkp.detect.candidates.find_faces`). Why these settings:
+    docs/experiments/2026-11-detector-and-tracker-settings.md."""
     return HaarDetector(min_face=min_face, max_side=max_side, min_neighbors=3,
                         cascades=("default", "alt2", "profile"))
 
@@ -126,17 +124,12 @@ def fallback_detector(detector: HaarDetector) -> HaarDetector:
     """The second search of a still in which `detector` found no face (`find_faces(fallback=)`):
     the same cascades at `min_neighbors=1`. Its extra false alarms meet the face score (refitted
     on the frontal cascades' false alarms at `min_neighbors=1`, `training.score_head`) and the
-    shift test. On the training people (2607 images; the detector is not trained on them) it
-    found 8 of the 10 faces `still_detector` misses; on the 2952 non-hold-out images with their
-    face inpainted away it let 6 more false faces through (13 vs 7 images with a face)."""
+    shift test."""
     return detector.replace(min_neighbors=1)
 
 
 def video_detector(min_face: int = 24, max_side: int = 640, downscale: float = 1.0) -> HaarDetector:
     """The detector for video passes: the default cascade at `min_neighbors=3` on a CLAHE-
-    normalised frame. On clips made from validation people, one cascade kept the tracks'
-    coverage of two (0.900 vs 0.901) at half the cost (alternating the two between passes:
-    0.873; `min_neighbors=5`: 0.868), and CLAHE instead of one global histogram equalisation
-    raised it to 0.951 (dark or low-contrast faces on bright backgrounds; validation stills:
-    97.7% vs 96.8% of faces found). `downscale=2` gives the follower's quick passes."""
+    normalised frame (local contrast finds dark or low-contrast faces). `downscale=2` gives the
+    follower's quick passes."""
     return HaarDetector(min_face=min_face, max_side=max_side, min_neighbors=3, contrast="clahe", downscale=downscale)

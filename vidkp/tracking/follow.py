@@ -66,11 +66,8 @@ class FollowConfig:
     smooth: bool = True
     """One-Euro filter the points (False: the raw per-frame predictions)."""
     mirror: bool = False
-    """Flip test-time averaging of every prediction (`LandmarkModel.forward`): more accurate
-    points on stills (validation people: 5.41% vs 5.57% NME) for twice the network work (still
-    images are searched by `FaceLandmarker`, which uses it). Off by default: on video frames it
-    did not lower NME on the validation-people clips (0.0622 vs 0.0620) and cost 102 vs 126
-    frames/s."""
+    """Flip test-time averaging of every prediction (`LandmarkModel.forward`): twice the network
+    work per face; off by default in video (it did not help on clips; stills use it)."""
     still_change: float | None = 6.0
     """Skip a periodic detector pass while the scene outside the tracked faces is still: no cell
     of 4x4 pixels of the 64x36 gray thumbnail changed by more than this (mean absolute, 0-255)
@@ -85,17 +82,14 @@ class FollowConfig:
     max_gap: int = 60
     """A lost face found again within this many frames, where its motion puts it, gets its id
     back (an occlusion, a miss, a short trip out of the frame); after a longer gap it gets a new
-    id. 60 was chosen on validation-people clips: coverage 0.962 vs 0.951 and 1 vs 3 id
-    switches for 30 (earlier: 30 / 15 / 1 frames gave 4 / 6 / 9 switches)."""
+    id (chosen on validation-people clips)."""
     revive: bool = True
     """Each frame, look with the model alone for each face lost within `max_gap` frames where it
     was lost (score >= `accept_score` and the shift test), besides the detector passes."""
     full_every: int = 2
     """With a `quick` detector (`FaceFollower`), a periodic pass searches every face size only on
     frames that are multiples of this many periods; the others use the quick detector. The first
-    frame, cuts and losses always get a full pass. 2 was chosen on validation-people clips with
-    `vidkp run`'s half-resolution quick detector: coverage 0.961 vs 0.962 with full passes only,
-    real clip 52.9 vs 38.2 frames/s (3: 0.940, a face coming back at the frame edge found late)."""
+    frame, cuts and losses always get a full pass (2 was chosen on validation-people clips)."""
     min_cutoff: float = 0.3
     beta: float = 30.0
 

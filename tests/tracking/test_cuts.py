@@ -7,7 +7,7 @@ import pytest
 
 from vidkp.tracking.cuts import CutDetector
 
-CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos" / "short_hamilton_clip.mp4"
+CLIP = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "videos" / "short_hamilton_clip.mp4"
 
 
 def _shot(color: tuple[int, int, int], n: int, rng: np.random.Generator, pan: int = 0) -> list[np.ndarray]:

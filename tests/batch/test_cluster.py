@@ -18,7 +18,7 @@ import pytest
 from tests._media import face_clip
 from vidkp.batch.run import run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "jobs" / "local_cluster.sh"
 ENV = {**os.environ, "VIDKP_CLUSTER_PREFIX": "vkpt", "VIDKP_CLUSTER_NET": "10.213.7",
        "RAY": str(Path(sys.executable).parent / "ray"), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}

@@ -1,6 +1,6 @@
 """One config tree: `RunConfig` holds every setting of `vidkp run` once, with its type and meaning,
 and nests the tracker's (`follow`: `vidkp.tracking.follow.FollowConfig`) and the still-image
-search's (`still`: `StillConfig`) settings instead of copying them.
+search's (`still`: `vidkp.landmarker.StillConfig`) settings instead of copying them.
 
 Precedence is decided in one place (`RunConfig.from_options`): explicit argument, else default.
 No settings file is read. `output_params()` lists the settings that change the rows written;
@@ -16,33 +16,15 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from vidkp.detect.candidates import ACCEPT_SCORE, ShiftLimit
 from vidkp.errors import InputError
 from vidkp.io.storage import is_uri
-from vidkp.landmarks import STILL_JITTER
+from vidkp.landmarker import StillConfig
 from vidkp.tracking.follow import FollowConfig
 
 
 def default_workers() -> int:
     """One worker per CPU core of this machine."""
     return os.cpu_count() or 1
-
-
-@dataclass(frozen=True)
-class StillConfig:
-    """How a still image is searched: the settings of `vidkp.landmarker.FaceLandmarker`, which
-    explains each (`vidkp run` searches stills with it)."""
-
-    accept_score: float = ACCEPT_SCORE
-    """Least face score (model, [0, 1]) for a candidate to be a face."""
-    max_shift_error: ShiftLimit = "auto"
-    """Shift-test limit in outer-eye distances; "auto": the one stored with the weights; None: no test."""
-    mirror: bool = True
-    """Average the final points with those of the mirrored crop."""
-    jitter: float = STILL_JITTER
-    """Also average over crops moved by this share of their side (0: off)."""
-    fallback: bool = True
-    """Search again at min_neighbors=1 when no face is found."""
 
 
 SHORTHANDS = {"detect_every": "follow.detect_every", "smooth": "follow.smooth"}

@@ -1,8 +1,9 @@
 """`FaceLandmarker`: the public API for images: Haar detection, then the landmark model."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -10,6 +11,25 @@ from vidkp.detect.candidates import ACCEPT_SCORE, ShiftLimit, check_jitter, find
 from vidkp.detect.haar import HaarDetector, fallback_detector, still_detector
 from vidkp.faces import Faces
 from vidkp.landmarks import STILL_JITTER, LandmarkModel
+
+
+@dataclass(frozen=True)
+class StillConfig:
+    """How a still image is searched (`FaceLandmarker`, and `vidkp run` for stills): see there."""
+
+    accept_score: float = ACCEPT_SCORE
+    """Least face score (model, [0, 1]) for a candidate to be a face."""
+    max_shift_error: ShiftLimit = "auto"
+    """Shift-test limit in outer-eye distances; "auto": the one stored with the weights; None: no test."""
+    mirror: bool = True
+    """Average the final points with those of the mirrored crop."""
+    jitter: float = STILL_JITTER
+    """Also average over crops moved by this share of their side (0: off)."""
+    fallback: bool = True
+    """Search again at min_neighbors=1 when no face is found."""
+
+    def __post_init__(self) -> None:
+        check_jitter(self.jitter, "StillConfig.jitter")
 
 
 @dataclass(frozen=True)
@@ -38,26 +58,26 @@ class FaceLandmarker:
     averaged over crops moved by that share of their side right, left, down and up (five crops,
     each with its mirror: ten network passes per face kept). `fallback` (default on): an image in
     which no face is found is searched again with the detector at `min_neighbors=1`
-    (`vidkp.detect.haar.fallback_detector`), as `vidkp run` does for still images. `threads`: the
-    network's threads (`LandmarkModel`).
+    (`vidkp.detect.haar.fallback_detector`), as `vidkp run` does for still images. These five
+    settings are a `StillConfig` (`config`); keyword arguments of the same names override its
+    fields. `threads`: the network's threads (`LandmarkModel`).
     """
 
-    def __init__(self, weights: str | Path | None = None, min_face: int = 24,
-                 detector: HaarDetector | None = None, accept_score: float = ACCEPT_SCORE,
-                 max_shift_error: ShiftLimit = "auto", mirror: bool = True, jitter: float = STILL_JITTER,
-                 fallback: bool = True, threads: int | None = None) -> None:
+    def __init__(self, weights: str | Path | None = None, min_face: int = 24, detector: HaarDetector | None = None,
+                 config: StillConfig | None = None, threads: int | None = None, **settings: Any) -> None:
+        known = {f.name for f in fields(StillConfig)}
+        if set(settings) - known:
+            raise TypeError(f"unknown FaceLandmarker settings {sorted(set(settings) - known)}; known: {sorted(known)}")
+        self.config = replace(config or StillConfig(), **settings)
         self.model = LandmarkModel(weights, threads)
         self.detector = detector or still_detector(min_face)
-        self.fallback = fallback_detector(self.detector) if fallback else None
-        self.accept_score = float(accept_score)
-        self.max_shift_error = max_shift_error
-        self.mirror = bool(mirror)
-        self.jitter = check_jitter(jitter, "FaceLandmarker jitter")
+        self.fallback = fallback_detector(self.detector) if self.config.fallback else None
 
     def search(self, image_bgr: np.ndarray) -> tuple[Faces, dict[str, float]]:
         """`detect_faces`, plus the seconds spent in the detectors ("detect") and the model ("landmarks")."""
-        return find_faces(self.model, self.detector, image_bgr, self.accept_score, self.max_shift_error,
-                          mirror=self.mirror, jitter=self.jitter, fallback=self.fallback)
+        c = self.config
+        return find_faces(self.model, self.detector, image_bgr, c.accept_score, c.max_shift_error,
+                          mirror=c.mirror, jitter=c.jitter, fallback=self.fallback)
 
     def detect_faces(self, image_bgr: np.ndarray) -> Faces:
         """Columnar result for one image: boxes (Haar-like, framing the points), face scores, keypoints."""
@@ -70,7 +90,7 @@ class FaceLandmarker:
     def landmarks(self, image_bgr: np.ndarray, boxes) -> list[Face]:
         """Predict landmarks for boxes (n, 4) = x, y, w, h that the caller already has."""
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-        kps, scores = self.model.predict(image_bgr, boxes, mirror=self.mirror, jitter=self.jitter)
+        kps, scores = self.model.predict(image_bgr, boxes, mirror=self.config.mirror, jitter=self.config.jitter)
         return _to_list(Faces(boxes, scores, kps))
 
 

@@ -146,3 +146,16 @@ def test_jitter_outside_its_range_is_refused():
     if default_weights_path().is_file():
         with pytest.raises(InputError, match="jitter"):
             FaceLandmarker(jitter=-0.1)
+
+
+def test_still_settings_live_in_one_config_and_keywords_override_it():
+    from vidkp import StillConfig
+
+    if not default_weights_path().is_file():
+        pytest.skip("no shipped weights")
+    base = StillConfig(mirror=False, jitter=0.0)
+    lm = FaceLandmarker(config=base, accept_score=0.7)
+    assert lm.config == StillConfig(accept_score=0.7, mirror=False, jitter=0.0)
+    assert FaceLandmarker(fallback=False).fallback is None
+    with pytest.raises(TypeError, match="unknown FaceLandmarker settings"):
+        FaceLandmarker(mirorr=True)

@@ -15,7 +15,6 @@ import os
 import socket
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
@@ -99,7 +98,7 @@ class Pipeline:
         # a still is searched by `FaceLandmarker.search` itself (what `detect` returns); video frames
         # are followed with the video detectors, single pass
         self.landmarker = FaceLandmarker(config.weights, detector=still_detector(config.min_face, config.image_max_side),
-                                         threads=threads, **asdict(config.still))
+                                         config=config.still, threads=threads)
         self.video_follower = FaceFollower(self.landmarker.model, video_detector(config.min_face, config.max_side),
                                            config.follow, quick=video_detector(config.min_face, config.max_side, downscale=2))
         self.annotator = Annotator()

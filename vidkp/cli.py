@@ -135,8 +135,8 @@ def run_cmd(
     (status ok|failed with the error). Rerun the same command to resume an interrupted run.
     Exit code 0: all inputs ok; 1: some failed; 2: usage error.
     """
-    from vidkp.io.decode import quiet_opencv
     from vidkp.batch.run import run
+    from vidkp.io.decode import quiet_opencv
 
     if not verbose:
         quiet_opencv()

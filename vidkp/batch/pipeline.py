@@ -20,20 +20,20 @@ from typing import Any, Callable
 
 import numpy as np
 
-from vidkp.output.annotate import AnnotatedVideo, Annotator
-from vidkp.config import RunConfig
-from vidkp.io.decode import VideoReader, read_image
-from vidkp.detect.haar import still_detector, video_detector
-from vidkp.errors import InputError, OutputError, VidkpError
-from vidkp.faces import Faces
-from vidkp.landmarker import FaceLandmarker
 from vidkp.batch.manifest import InputSummary
 from vidkp.batch.resume import SEGMENTS_DIR, current_attempt, write_marker
 from vidkp.batch.segments import Segment, segment_dir
+from vidkp.config import RunConfig
+from vidkp.detect.haar import still_detector, video_detector
+from vidkp.errors import InputError, OutputError, VidkpError
+from vidkp.faces import Faces
+from vidkp.io.decode import VideoReader, read_image
 from vidkp.io.sources import ANNOTATED_IMAGE_EXTS, Source
 from vidkp.io.storage import join, local_file
-from vidkp.tracking.follow import FaceFollower
+from vidkp.landmarker import FaceLandmarker
+from vidkp.output.annotate import AnnotatedVideo, Annotator
 from vidkp.output.parquet import PartWriter, out_fs, part_name
+from vidkp.tracking.follow import FaceFollower
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Batch execution: resume bookkeeping, work items, manifest merge.
 
 `run()` is the Python API behind `vidkp run`. Each worker (a Ray actor with one CPU,
-`vidkp.batch.workers`, or the calling process when `workers=0`) holds one loaded `Pipeline`; the driver only sends input
+`vidkp.batch.workers`, or the calling process for `workers=0` and small runs) holds one loaded `Pipeline`; the driver only sends input
 paths and receives small `InputSummary` records, never frames. Videos are one task each, a
 video longer than `segment_seconds` one task per segment (`vidkp.batch.segments`: the driver stitches
 them); stills go in batches of `images_per_task`. Each input (and segment) writes its own part
@@ -20,8 +20,7 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 
 import pyarrow.fs as pafs
 
-from vidkp.batch.manifest import InputSummary
-from vidkp.batch.manifest import MANIFEST, write_manifest
+from vidkp.batch.manifest import MANIFEST, InputSummary, write_manifest
 from vidkp.batch.pipeline import Pipeline, file_sha256
 from vidkp.batch.resume import DONE_DIR, RUN_FILE, current_attempt, read_markers, remove_temp_files, start_attempt
 from vidkp.batch.segments import SplitVideos, remove_finished
@@ -30,7 +29,7 @@ from vidkp.config import RunConfig
 from vidkp.errors import ModelError, OutputError
 from vidkp.io.sources import Source, expand_inputs, kind_of
 from vidkp.io.storage import (TMP_PREFIX, delete_quietly, is_uri, join, list_files, local_path, read_text, resolve,
-                           write_atomic)
+                              write_atomic)
 from vidkp.landmarks import default_weights_path, read_metadata
 from vidkp.output.parquet import out_fs, part_name
 

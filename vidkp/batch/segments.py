@@ -30,12 +30,12 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from vidkp.batch.resume import SEGMENTS_DIR, read_markers, write_marker
 from vidkp.boxes import pair_iou
 from vidkp.config import RunConfig
 from vidkp.io.decode import VideoInfo
 from vidkp.io.sources import Source
 from vidkp.io.storage import join, local_path, write_atomic
-from vidkp.batch.resume import SEGMENTS_DIR, read_markers, write_marker
 from vidkp.output.parquet import SCHEMA, out_fs, part_name
 
 if TYPE_CHECKING:  # pandas only on the driver, which stitches: workers stay lighter without it

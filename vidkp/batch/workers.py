@@ -8,14 +8,14 @@ import logging
 import os
 from typing import Any, Callable
 
-from vidkp.config import RunConfig, default_workers
-from vidkp.io.decode import quiet_opencv
-from vidkp.errors import OutputError
 from vidkp.batch.manifest import InputSummary
 from vidkp.batch.pipeline import Pipeline
-from vidkp.batch.segments import Segment
-from vidkp.io.sources import Source
 from vidkp.batch.resume import current_attempt
+from vidkp.batch.segments import Segment
+from vidkp.config import RunConfig, default_workers
+from vidkp.errors import OutputError
+from vidkp.io.decode import quiet_opencv
+from vidkp.io.sources import Source
 
 log = logging.getLogger(__name__)
 

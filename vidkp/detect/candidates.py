@@ -15,10 +15,10 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from vidkp.boxes import iou_matrix
 from vidkp.errors import InputError
 from vidkp.faces import Faces
 from vidkp.landmarks.shape import roll_degrees
-from vidkp.boxes import iou_matrix
 
 
 class Detector(Protocol):

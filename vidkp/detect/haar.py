@@ -7,16 +7,15 @@ exactly that convention, so boxes from another detector should be mapped to it f
 from __future__ import annotations
 
 import functools
-
 from pathlib import Path
 from typing import Any, Callable
 
 import cv2
 import numpy as np
 
-from vidkp.landmarks.crop import to_gray
 from vidkp.errors import ModelError
 from vidkp.faces import Faces
+from vidkp.landmarks.crop import to_gray
 
 CASCADES = {"default": "haarcascade_frontalface_default.xml", "alt2": "haarcascade_frontalface_alt2.xml",
             "alt": "haarcascade_frontalface_alt.xml", "profile": "haarcascade_profileface.xml"}

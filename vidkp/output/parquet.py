@@ -13,14 +13,13 @@ from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-import pyarrow.fs as pafs
-
 from vidkp.errors import OutputError
-from vidkp.output.arrow import numeric, strings
 from vidkp.faces import N_POINTS, Faces
 from vidkp.io.storage import delete_quietly, resolve, temp_path
+from vidkp.output.arrow import numeric, strings
 
 _POINT_COLS = [f"x_{i}" for i in range(N_POINTS)] + [f"y_{i}" for i in range(N_POINTS)]
 

@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vidkp.detect.candidates import (ACCEPT_SCORE, Detector, PointModel, ShiftLimit, centre_distances, find_faces, predict_from_points,
-                              same_face, steady)
-from vidkp.tracking.cuts import CutDetector
+from vidkp.detect.candidates import (ACCEPT_SCORE, Detector, PointModel, ShiftLimit, centre_distances, find_faces,
+                                     predict_from_points, same_face, steady)
 from vidkp.errors import InputError
 from vidkp.faces import Faces
 from vidkp.landmarks.shape import roll_degrees
+from vidkp.tracking.cuts import CutDetector
 from vidkp.tracking.smooth import OneEuroFilter
 
 

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from vidkp.config import RunConfig
 from vidkp.errors import VidkpError
+from vidkp.output.filters import STYLES
 
 app = typer.Typer(
     help="Batch 68-point facial keypoints for videos and images, written as a Parquet dataset.",
@@ -94,6 +95,9 @@ def run_cmd(
                                            help="Also write annotated copies (boxes, ids, 68 points) to "
                                                 "DIR/<relative path>.mp4, or the image extension for stills "
                                                 "(a path or URI)."),
+    style: str = typer.Option(_D.style, "--style", metavar="|".join(STYLES),
+                              help="What annotated copies show: points (boxes, ids, 68 points), or a face "
+                                   "filter placed by the keypoints: sunglasses, moustache, hat."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join (e.g. ray://host:10001 "
                                           "or auto); default: RAY_ADDRESS if set, else a local Ray on loopback."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0,
@@ -141,7 +145,7 @@ def run_cmd(
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         with RichProgress(enabled=not quiet) as prog:
-            summary = run(inputs, out, progress=prog, annotate=annotate, address=address, workers=workers,
+            summary = run(inputs, out, progress=prog, annotate=annotate, style=style, address=address, workers=workers,
                           every=every, detect_every=detect_every, smooth=smooth, max_frames=max_frames,
                           min_face=min_face, overwrite=overwrite, segment_seconds=segment_seconds,
                           overlap_seconds=overlap_seconds,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vidkp.errors import InputError
+from vidkp.output.filters import STYLES
 from vidkp.storage import is_uri
 
 
@@ -40,6 +41,9 @@ class RunConfig:
     """Landmark weights (.safetensors); None = the shipped default model."""
     annotate: str | None = None
     """Directory for annotated copies of each input (None = no annotation)."""
+    style: str = "points"
+    """What annotated copies show: `points` (boxes, ids, 68 points) or a face filter placed by the
+    keypoints: `sunglasses`, `moustache`, `hat` (`vidkp.output.filters.STYLES`)."""
     workers: int | None = None
     """Parallel workers (Ray actors, one CPU each); 0 = serial, in this process, without Ray;
     None = one per CPU (of this machine for a local Ray, of the cluster when joining one)."""
@@ -75,6 +79,7 @@ class RunConfig:
             (self.detect_every >= 1, "detect_every", ">= 1", self.detect_every),
             (self.segment_seconds >= 0, "segment_seconds", ">= 0", self.segment_seconds),
             (self.overlap_seconds >= 0, "overlap_seconds", ">= 0", self.overlap_seconds),
+            (self.style in STYLES, "style", " | ".join(STYLES), self.style),
         ]
         for ok, name, expected, got in checks:
             if not ok:
@@ -107,6 +112,7 @@ class RunConfig:
             "overlap_seconds": self.overlap_seconds,
             "annotate": (self.annotate if is_uri(self.annotate) else str(Path(self.annotate).resolve()))
             if self.annotate else None,
+            **({"style": self.style} if self.annotate else {}),
         }
 
     def to_json(self) -> str:

@@ -133,7 +133,7 @@ class Pipeline:
         follow = FollowConfig(detect_every=config.detect_every, smooth=config.smooth)
         self.video_follower = FaceFollower(self.landmarker.model, video_detector(config.min_face, config.max_side),
                                            follow, quick=video_detector(config.min_face, config.max_side, downscale=2))
-        self.annotator = Annotator()
+        self.annotator = Annotator(style=config.style)
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)
         self.worker = worker_name()

@@ -3,8 +3,8 @@
 Per input: the annotated copy inline (`<video>` for videos, `<img>` for stills; when the run wrote
 one, `annotated` in the manifest), a figure of faces over time, head pose, eye and mouth
 openness with the blinks shaded (matplotlib), and the per-track summary. The default directory
-is `OUT/_report` (the underscore keeps Parquet readers out of it): `index.html` plus one PNG per
-input; the annotated files are linked, not copied.
+is `OUT/_report` (the underscore keeps Parquet readers out of it): `index.html` plus, per video, a plot
+(PNG) and a poster frame (JPEG); the annotated files are linked, not copied.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import html
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -62,9 +63,21 @@ def _table(df: pd.DataFrame) -> str:
     return df.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="", border=0)
 
 
-def _media(annotated: str, kind: str, report_dir: Path) -> str:
+def _poster(video: str, frame: int, path: Path) -> bool:
+    """Write frame `frame` of a local video to `path` (JPEG); False when it cannot be read."""
+    cap = cv2.VideoCapture(video)
+    cap.set(cv2.CAP_PROP_POS_FRAMES, frame)
+    ok, image = cap.read()
+    cap.release()
+    return bool(ok) and cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+
+
+def _media(annotated: str, kind: str, report_dir: Path, poster: tuple[int, str] | None = None) -> str:
+    """The <video> (or <img> for a still) of the annotated copy; `poster`: (frame, file name) of
+    the still frame shown before it plays."""
     if not annotated:
         return "<p class=meta>No annotated copy (run with <code>--annotate DIR</code> to get one).</p>"
+    attrs = ""
     if "://" in annotated and not annotated.startswith("file://"):
         src = annotated
     else:
@@ -72,10 +85,12 @@ def _media(annotated: str, kind: str, report_dir: Path) -> str:
         if not os.path.exists(local):
             return f"<p class=meta>Annotated copy not found at {html.escape(annotated)}.</p>"
         src = Path(os.path.relpath(os.path.abspath(local), report_dir.resolve())).as_posix()
+        if kind == "video" and poster is not None and _poster(local, poster[0], report_dir / poster[1]):
+            attrs = f' poster="{html.escape(poster[1], quote=True)}"'
     src = html.escape(src, quote=True)
     if kind == "image":
         return f'<img class=ann src="{src}" alt="annotated image">'
-    return f'<video controls muted preload="metadata" src="{src}"></video>'
+    return f'<video controls muted preload="metadata"{attrs} src="{src}"></video>'
 
 
 def _section(i: int, row, res: Results, report_dir: Path) -> str:
@@ -84,8 +99,9 @@ def _section(i: int, row, res: Results, report_dir: Path) -> str:
             f"{row.width}x{row.height}, {row.face_rows} face rows</p>")
     if row.status != "ok":
         return head + f"<p class=failed>failed: {html.escape(str(row.error))}</p>"
-    parts = [head, _media(str(row.annotated or ""), kind, report_dir)]
     t = res.tracks_of(video) if len(res.tracks) else res.tracks
+    busiest = int(t["frame"].value_counts().idxmax()) if len(t) else 0  # a frame with the most faces
+    parts = [head, _media(str(row.annotated or ""), kind, report_dir, (busiest, f"input_{i:04d}_poster.jpg"))]
     if not len(t):
         return "".join(parts + ["<p>No faces found.</p>"])
     size = (float(row.width), float(row.height))

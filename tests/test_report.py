@@ -56,6 +56,8 @@ def test_report_page_has_plots_tables_and_the_still(run_out, tmp_path):
     assert (index.parent / src).resolve() == (run_out / "ann" / "face.mp4").resolve()  # relative to --to
     plots = list((tmp_path / "rep").glob("input_*.png"))
     assert len(plots) == 1 and cv2.imread(str(plots[0])) is not None
+    poster = re.search(r'<video[^>]* poster="([^"]+)"', page).group(1)
+    assert cv2.imread(str(index.parent / poster)).shape == (180, 320, 3)
     assert "grace.jpg" in page and "<img class=ann" in page
     assert "yaw (deg)" in page and "blinks/min" in page
 

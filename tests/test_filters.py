@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 
 from vidkp.annotate import Annotator
+from vidkp.config import RunConfig
+from vidkp.errors import InputError
 from vidkp.faces import Faces
 from vidkp.analysis.pose import project_reference
 from vidkp.output.filters import STYLES, apply_filter, placement
@@ -93,3 +95,12 @@ def test_annotator_styles_and_bad_style():
 def test_faces_without_points_are_skipped():
     img = _scene(3)
     assert np.array_equal(apply_filter(img, np.full((1, 68, 2), np.nan), "sunglasses"), img)
+
+
+def test_style_is_a_run_option_of_annotated_runs():
+    assert RunConfig(annotate="ann", style="hat").output_params()["style"] == "hat"
+    assert "style" not in RunConfig().output_params()  # runs without --annotate resume as before
+    with pytest.raises(InputError, match="--annotate"):
+        RunConfig(style="sunglasses")
+    with pytest.raises(InputError, match="style"):
+        RunConfig(annotate="ann", style="monocle")

@@ -38,15 +38,12 @@ def test_without_h264_encoder_it_warns_and_still_writes(tmp_path, monkeypatch):
     assert int(cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FRAME_COUNT)) == 5
 
 
-def test_h264_writer_keeps_the_picture():
+def test_h264_writer_keeps_the_picture(tmp_path):
     rng = np.random.default_rng(0)
     img = cv2.GaussianBlur(rng.integers(0, 255, (96, 128, 3), np.uint8), (15, 15), 5)
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as d:
-        w = video.H264Writer(f"{d}/c.mp4", 25)
-        for _ in range(3):
-            w.write(img)
-        w.close()
-        ok, back = cv2.VideoCapture(f"{d}/c.mp4").read()
+    w = video.H264Writer(str(tmp_path / "c.mp4"), 25)
+    for _ in range(3):
+        w.write(img)
+    w.close()
+    ok, back = cv2.VideoCapture(str(tmp_path / "c.mp4")).read()
     assert ok and np.abs(back.astype(int) - img).mean() < 3.0

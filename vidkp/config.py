@@ -84,6 +84,8 @@ class RunConfig:
         for ok, name, expected, got in checks:
             if not ok:
                 raise InputError(f"option {name}: expected {expected}, got {got!r}")
+        if self.style != "points" and not self.annotate:
+            raise InputError(f"option style: {self.style!r} draws on annotated copies; give --annotate DIR too")
 
     @classmethod
     def from_options(cls, **options: Any) -> "RunConfig":

@@ -54,6 +54,10 @@ class H264Writer:
 
         self.rate = Fraction(fps).limit_denominator(1001)
         self._av = av
+        # FFmpeg creates the file only with its first packet, after the encoder's look-ahead; create
+        # it now, so a file being written is visible from its first frame (as the temp-file cleanup
+        # of an interrupted run expects)
+        open(path, "wb").close()
         self._container = av.open(path, mode="w", format="mp4", container_options={"movflags": "+faststart"})
         self._stream = None
         self._threads = threads

@@ -24,7 +24,7 @@ def _face(roll_deg: float = 0.0, shift=(0.0, 0.0), distance: float = 600.0) -> n
 # where each filter may draw, in the face frame (origin between the eye centres, x along the eye
 # line, unit = inter-eye distance): u (across) and v (down) limits
 LIMITS = {"sunglasses": ((-1.3, 1.3), (-0.6, 0.6)), "moustache": ((-0.9, 0.9), (0.45, 1.4)),
-          "hat": ((-1.4, 1.4), (-3.3, -0.3))}
+          "hat": ((-1.4, 1.4), (-3.6, -0.5))}
 
 
 def _region(kps: np.ndarray, style: str) -> np.ndarray:

@@ -3,7 +3,7 @@
 The face frame: origin midway between the eye centres (means of points 36-41 and 42-47), x along
 the eye line (so the art rolls with the head), one unit = the inter-eye distance. Each style puts
 its art's anchor on a point of the face: `sunglasses` on the eye midpoint, `moustache` midway
-between the nose base (33) and the upper lip (51), `hat` 0.55 units above the brows (19, 24).
+between the nose base (33) and the upper lip (51), `hat` 0.8 units above the brows (19, 24).
 Pixels the art does not cover are left exactly as they were; art beyond the frame is clipped.
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _anchor_moustache(kps: np.ndarray, origin, ex, ey) -> np.ndarray:
 
 
 def _anchor_hat(kps: np.ndarray, origin, ex, ey) -> np.ndarray:
-    return (kps[19] + kps[24]) / 2 - 0.55 * ey
+    return (kps[19] + kps[24]) / 2 - 0.8 * ey
 
 
 FILTERS: dict[str, tuple[Callable[[], Art], Callable[..., np.ndarray]]] = {

@@ -88,8 +88,8 @@ def _frontal_guess(img: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def _solve(img: np.ndarray, k: np.ndarray, rvec: np.ndarray, tvec: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    ok, rvec, tvec = cv2.solvePnP(_MODEL, np.ascontiguousarray(img), k, None, rvec.copy(), tvec.copy(), useExtrinsicGuess=True,
-                                  flags=cv2.SOLVEPNP_ITERATIVE)
+    ok, rvec, tvec = cv2.solvePnP(_MODEL, np.ascontiguousarray(img), k, None, rvec.copy(), tvec.copy(),
+                                  useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE)
     if not ok:
         return None
     r, _ = cv2.Rodrigues(rvec)

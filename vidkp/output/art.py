@@ -92,7 +92,8 @@ def hat() -> Art:
     crown = _pts([(cx - 150, brim_y - 10), (cx - 135, 20), (cx + 135, 20), (cx + 150, brim_y - 10)])
     cv2.fillPoly(c, [crown], black, cv2.LINE_AA)
     cv2.ellipse(c, tuple(_pts([(cx, 20)])[0]), (135 * _SS, 16 * _SS), 0, 0, 360, (50, 50, 50, 255), -1, cv2.LINE_AA)
-    band_poly = _pts([(cx - 148, brim_y - 10), (cx - 145, brim_y - 60), (cx + 145, brim_y - 60), (cx + 148, brim_y - 10)])
+    band_poly = _pts([(cx - 148, brim_y - 10), (cx - 145, brim_y - 60), (cx + 145, brim_y - 60),
+                      (cx + 148, brim_y - 10)])
     cv2.fillPoly(c, [band_poly], band, cv2.LINE_AA)
     cv2.ellipse(c, tuple(_pts([(cx, brim_y)])[0]), (250 * _SS, 32 * _SS), 0, 0, 360, black, -1, cv2.LINE_AA)
     return _finish(c, (cx, brim_y))

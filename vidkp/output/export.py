@@ -28,7 +28,8 @@ def openface_frame(tracks: pd.DataFrame, frame_size: tuple[float, float] | None)
     t = tracks.sort_values(["frame", "face_id"], kind="stable")
     pose = head_pose(t, frame_size)
     out = pd.DataFrame({"frame": t["frame"].to_numpy() + 1, "face_id": t["face_id"].to_numpy(),
-                        "timestamp": t["timestamp"].round(3).to_numpy(), "confidence": t["confidence"].round(2).to_numpy(),
+                        "timestamp": t["timestamp"].round(3).to_numpy(),
+                        "confidence": t["confidence"].round(2).to_numpy(),
                         "success": np.ones(len(t), np.int64)})
     pts = t[[c for c in OPENFACE_COLUMNS if c[:2] in ("x_", "y_")]].round(1).reset_index(drop=True)
     return pd.concat([out, pts, pose.round(3).reset_index(drop=True)], axis=1)[OPENFACE_COLUMNS]

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from training.speed import AVERAGING, ms_per_face
-from vidkp.landmarks import BACKENDS, LandmarkModel, default_weights_path
+from training import nets
+from vidkp.landmarks import default_weights_path
 
 
 def main() -> None:
@@ -28,7 +29,7 @@ def main() -> None:
     ap.add_argument("--batches", default="1,32")
     ap.add_argument("--repeats", type=int, default=100)
     ap.add_argument("--backends", default="onnx",
-                    help=f"comma list of backends to compare ({', '.join(BACKENDS)}; onnx is the default of "
+                    help=f"comma list of backends to compare ({', '.join(nets.BACKENDS)}; onnx is the default of "
                          "LandmarkModel, torch runs eager PyTorch with channels-last weights)")
     ap.add_argument("--averaging", default="none",
                     help=f"comma list of test-time averaging settings ({', '.join(AVERAGING)}): none is one "
@@ -39,9 +40,9 @@ def main() -> None:
     unknown = set(a.averaging.split(",")) - set(AVERAGING)
     if unknown:
         ap.error(f"unknown --averaging {sorted(unknown)}; known: {', '.join(AVERAGING)}")
-    unknown = set(a.backends.split(",")) - set(BACKENDS)
+    unknown = set(a.backends.split(",")) - set(nets.BACKENDS)
     if unknown:
-        ap.error(f"unknown --backends {sorted(unknown)}; known: {', '.join(BACKENDS)}")
+        ap.error(f"unknown --backends {sorted(unknown)}; known: {', '.join(nets.BACKENDS)}")
     img = np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
     box = np.array([220.0, 140.0, 200.0, 200.0])
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "
@@ -51,7 +52,7 @@ def main() -> None:
     for w in a.weights or [str(default_weights_path())]:
         for backend in a.backends.split(","):
             for t in (int(v) for v in a.threads.split(",")):
-                models[(w, backend, t)] = LandmarkModel(w, backend=backend, threads=t)
+                models[(w, backend, t)] = nets.landmark_model(w, backend, threads=t)
     for _ in range(a.rounds):
         for (w, backend, t), model in models.items():
             for averaging in a.averaging.split(","):
@@ -64,7 +65,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for (w, backend, averaging, t, b), ms in rows.items():
         model = models[(w, backend, t)]
-        params = sum(p.numel() for p in model.net.parameters())
+        params = sum(p.numel() for p in nets.load(w).parameters())
         print(f"| {Path(w).name} | {model.arch} | {params / 1e6:.2f} M | {model.spec.size} px | {backend} | {averaging} | {t} | {b} | "
               f"{np.median(ms):.2f} | {min(ms):.2f}-{max(ms):.2f} |")
 

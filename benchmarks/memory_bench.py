@@ -69,7 +69,7 @@ def _worker_pids() -> list[int]:
 def child(stills: Path, out: Path, workers: int, weights: str | None) -> dict[str, float]:
     """One measured run in this process; returns its figures."""
     import vidkp
-    from vidkp.ray_workers import init_local_ray
+    from vidkp.batch.workers import init_local_ray
 
     init_local_ray(workers)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

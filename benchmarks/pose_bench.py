@@ -23,7 +23,7 @@ import pandas as pd
 from training.dataset import make_splits
 from vidkp.analysis import head_pose
 from vidkp.analysis.pose import euler_angles, rotation_matrix
-from vidkp.shape import MIRROR_PERM
+from vidkp.landmarks.shape import MIRROR_PERM
 
 
 def _row(kps: np.ndarray) -> dict:

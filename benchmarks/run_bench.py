@@ -25,11 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 import vidkp  # noqa: E402
 from vidkp.config import RunConfig  # noqa: E402
-from vidkp.decode import VideoReader  # noqa: E402
-from vidkp.ray_workers import init_local_ray  # noqa: E402
-from vidkp.pipeline import Pipeline  # noqa: E402
+from vidkp.io.decode import VideoReader  # noqa: E402
+from vidkp.batch.workers import init_local_ray  # noqa: E402
+from vidkp.batch.pipeline import Pipeline  # noqa: E402
 from vidkp.sample import render_frames, write_clip  # noqa: E402
-from vidkp.sources import expand  # noqa: E402
+from vidkp.io.sources import expand  # noqa: E402
 
 DEFAULT_CLIP = ROOT.parent / "shared" / "data" / "videos" / "short_hamilton_clip.mp4"
 

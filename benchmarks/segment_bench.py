@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 
 import vidkp
-from vidkp.ray_workers import init_local_ray
+from vidkp.batch.workers import init_local_ray
 from vidkp.sample import render_frames, write_clip
 
 POINTS = [f"{a}_{i}" for a in "xy" for i in range(68)]

@@ -27,10 +27,11 @@ import pandas as pd
 import torch
 
 from benchmarks.gtvideo import KINDS, MOVING, load_faces, make_clip
-from vidkp.detect import HaarDetector, video_detector
-from vidkp.follow import FaceFollower, FollowConfig
-from vidkp.landmarks import BACKENDS, LandmarkModel
-from vidkp.track import Tracker
+from vidkp.detect.haar import HaarDetector, video_detector
+from vidkp.tracking.follow import FaceFollower, FollowConfig
+from training import nets
+from vidkp.landmarks import LandmarkModel, default_weights_path
+from benchmarks.iou_tracker import Tracker
 
 Output = tuple[np.ndarray, np.ndarray]  # ids (n,), points (n, 68, 2)
 Method = Callable[[np.ndarray, float], Output]
@@ -58,8 +59,8 @@ def vidkp_tracking(model: LandmarkModel, detector: dict | None = None, follow: d
     follower = FaceFollower(model, det, FollowConfig(**(follow or {})), quick=quick)
 
     def step(image: np.ndarray, t: float) -> Output:
-        r = follower.step(image, t)
-        return r.faces.track_ids, r.faces.keypoints
+        faces = follower.step(image, t)
+        return faces.track_ids, faces.keypoints
 
     step.reset = follower.reset  # type: ignore[attr-defined]
     return step
@@ -172,7 +173,7 @@ def main() -> None:
     ap.add_argument("--no-every-frame", action="store_true", help="skip the detect-every-frame method (faster)")
     ap.add_argument("--weights", default=None)
     ap.add_argument("--backends", default="onnx",
-                    help=f"comma list of landmark backends ({', '.join(BACKENDS)}) for the vidkp methods; "
+                    help=f"comma list of landmark backends ({', '.join(nets.BACKENDS)}) for the vidkp methods; "
                          "with more than one, each method is run with each, its name suffixed by the backend")
     ap.add_argument("--people", choices=["holdout", "val"], default="holdout",
                     help="faces of the generated clips: hold-out (report) or validation people (choose settings)")
@@ -185,11 +186,11 @@ def main() -> None:
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     backends = args.backends.split(",")
-    if set(backends) - set(BACKENDS):
-        ap.error(f"unknown --backends {sorted(set(backends) - set(BACKENDS))}; known: {', '.join(BACKENDS)}")
+    if set(backends) - set(nets.BACKENDS):
+        ap.error(f"unknown --backends {sorted(set(backends) - set(nets.BACKENDS))}; known: {', '.join(nets.BACKENDS)}")
     methods: dict[str, Method] = {}
     for backend in backends:
-        model = LandmarkModel(args.weights, backend=backend, threads=1)
+        model = nets.landmark_model(args.weights or default_weights_path(), backend, threads=1)
         suffix = f" ({backend})" if len(backends) > 1 else ""
         methods["vidkp tracking" + suffix] = vidkp_tracking(model, args.detector, args.follow)
         if not args.no_every_frame:

@@ -1,4 +1,8 @@
-"""Shared fixtures for the batch-run tests: weights, real data, generated clips, one Ray session."""
+"""Shared fixtures (weights, real data, generated clips, one Ray session) and the test groups.
+
+Markers, set here from what a test uses, so that each group can be run alone or left out
+(`pytest -m "not cluster"`): `ray` (the session's local Ray), `cluster` (a two-node Ray cluster in
+network namespaces, root only), `data` (../shared/data; such tests skip when it is absent)."""
 from __future__ import annotations
 
 import os
@@ -38,10 +42,22 @@ def clip(tmp_path_factory) -> Path:
 def ray_session():
     """One local loopback-only Ray (2 CPUs) for all Ray tests of the session."""
     ray = pytest.importorskip("ray")
-    from vidkp.ray_workers import init_local_ray, restore_ray_flags
+    from vidkp.batch.workers import init_local_ray, restore_ray_flags
 
     if not ray.is_initialized():
         init_local_ray(2)
     yield ray
     ray.shutdown()
     restore_ray_flags()
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        module = getattr(item, "module", None)
+        if "ray_session" in names:
+            item.add_marker(pytest.mark.ray)
+        if "cluster" in item.path.stem:
+            item.add_marker(pytest.mark.cluster)
+        if "shared_data" in names or (module is not None and hasattr(module, "data_dir")):
+            item.add_marker(pytest.mark.data)

@@ -9,16 +9,32 @@ def test_defaults_and_none_means_default():
     assert (c.every, c.workers, c.min_face, c.weights) == (1, None, 30, None)
 
 
-@pytest.mark.parametrize("opts,name", [({"every": 0}, "every"), ({"max_frames": 0}, "max_frames"),
-                                       ({"workers": -1}, "workers"), ({"detect_every": 0}, "detect_every")])
+@pytest.mark.parametrize("opts,name", [({"every": 0}, "option every"), ({"max_frames": 0}, "option max_frames"),
+                                       ({"workers": -1}, "option workers"),
+                                       ({"detect_every": 0}, "FollowConfig.detect_every")])
 def test_invalid_values_say_what_was_expected(opts, name):
-    with pytest.raises(InputError, match=rf"option {name}: expected .*, got"):
+    with pytest.raises(InputError, match=rf"{name}: expected .*, got"):
         RunConfig.from_options(**opts)
 
 
-def test_unknown_option_is_a_type_error():
-    with pytest.raises(TypeError, match="unknown run options"):
+def test_unknown_options_are_refused_by_name():
+    with pytest.raises(InputError, match="unknown run option 'evry'"):
         RunConfig.from_options(evry=2)
+    with pytest.raises(InputError, match="unknown setting follow.max_gapp"):
+        RunConfig.from_options(**{"follow.max_gapp": "3"})
+
+
+def test_nested_settings_are_set_not_copied_and_survive_json():
+    c = RunConfig.from_options(detect_every=5, smooth=False, **{"follow.max_gap": "30", "follow.empty_patience": "none",
+                                                                "still.max_shift_error": "0.1", "still.mirror": "false",
+                                                                "follow.max_shift_error": "auto"})
+    assert (c.follow.detect_every, c.follow.smooth, c.follow.max_gap, c.follow.empty_patience) == (5, False, 30, None)
+    assert (c.still.max_shift_error, c.still.mirror, c.follow.max_shift_error) == (0.1, False, "auto")
+    assert RunConfig.from_json(c.to_json()) == c
+    assert c.output_params()["follow"]["max_gap"] == 30
+    assert RunConfig.from_options(images_per_task="2", address="auto", weights="w.safetensors").images_per_task == 2
+    with pytest.raises(InputError, match="follow.max_gap: cannot read 'many'"):
+        RunConfig.from_options(**{"follow.max_gap": "many"})
 
 
 def test_output_params_cover_what_changes_rows_only(tmp_path):

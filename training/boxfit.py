@@ -1,9 +1,9 @@
-"""Match cached Haar boxes to ground-truth landmarks and fit `vidkp.shape.BoxRelation`."""
+"""Match cached Haar boxes to ground-truth landmarks and fit `vidkp.landmarks.shape.BoxRelation`."""
 from __future__ import annotations
 
 import numpy as np
 
-from vidkp.shape import BoxRelation, landmark_frame
+from vidkp.landmarks.shape import BoxRelation, landmark_frame
 
 # a Haar box counts as the labelled face when its centre is within this many landmark-frame sizes
 # of the landmark centre and its side within this factor of the landmark size

@@ -22,9 +22,10 @@ from training.boxfit import match
 from training.dataset import Samples, make_splits
 from training.metrics import summarize
 from training.speed import AVERAGING, ms_per_face
-from vidkp.crop import to_gray
-from vidkp.landmarks import FaceLandmarker, LandmarkModel, default_weights_path, read_metadata
-from vidkp.shape import BoxRelation, box_from_landmarks
+from vidkp.landmarks.crop import to_gray
+from vidkp.landmarker import FaceLandmarker
+from vidkp.landmarks import LandmarkModel, default_weights_path, read_metadata
+from vidkp.landmarks.shape import BoxRelation, box_from_landmarks
 
 
 def model_relation(path: str | Path) -> BoxRelation:

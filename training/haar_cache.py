@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from training.dataset import Samples, load_split
-from vidkp.detect import HaarDetector
+from vidkp.detect.haar import HaarDetector
 
 DEFAULT_CACHE = Path(__file__).resolve().parent.parent / ".cache"
 

@@ -19,17 +19,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 from pathlib import Path
 
 import numpy as np
-import torch
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from training.dataset import Samples, concat, make_splits
 from training.evaluate import predict
+from training.export import save_checkpoint
 from vidkp.landmarks import LandmarkModel, read_metadata
 
 
@@ -70,9 +69,7 @@ def write_offsets(path_in: str | Path, path_out: str | Path, single: float, mirr
     meta["label_x_offset"] = f"{single:.2f}"
     meta["label_x_offset_mirror"] = f"{mirror:.2f}"
     meta["label_offset_source"] = json.dumps(source)
-    tmp = Path(f"{path_out}.tmp")
-    save_file(load_file(str(path_in)), str(tmp), metadata=meta)
-    os.replace(tmp, path_out)
+    save_checkpoint(load_file(str(path_in)), path_out, meta)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -83,8 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     a = ap.parse_args(argv)
     if re.search(r"--train-set[ =]trainval", read_metadata(a.weights).get("train_command", "")):
         ap.error(f"{a.weights} was trained on the validation people; measure with a --train-set train model")
-    torch.set_num_threads(1)
-    model = LandmarkModel(a.weights)
+    model = LandmarkModel(a.weights, threads=1)
     data = validation_faces(a.data).load_images()
     print(f"{a.weights}: {len(data)} faces of {len(set(data.people()))} validation people")
     offsets, source = {}, {"weights": str(a.weights), "faces": len(data)}

@@ -15,7 +15,7 @@ import sys
 import numpy as np
 
 from training.dataset import holdout_people, load_split, turn
-from vidkp.shape import MIRROR_PERM
+from vidkp.landmarks.shape import MIRROR_PERM
 
 EYE_CORNER_MM = 90.0  # outer canthal width (ex-ex) of an adult, a round anthropometric figure
 MAX_TURN = 0.06

@@ -1,7 +1,7 @@
 """Refit a model's face-score output on mined hard negatives:
 `python -m training.score_head DATA --weights IN.safetensors --out OUT.safetensors`.
 
-The face score decides which detector boxes become faces (`vidkp.candidates.find_faces`) and
+The face score decides which detector boxes become faces (`vidkp.detect.candidates.find_faces`) and
 when a track is lost. Here it is refitted on candidates made exactly as inference makes them:
 the stills detector, run with `min_neighbors=1` so that it fires on far more non-faces
 (clothing, hair, background) than at inference, over training images; every candidate is
@@ -26,16 +26,18 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from training.boxfit import match
+from training import nets
 from training.dataset import Samples, make_splits
-from vidkp.crop import to_tensor_batch
-from vidkp.detect import HaarDetector
+from training.export import save_checkpoint
+from vidkp.landmarks.crop import to_tensor_batch
+from vidkp.detect.haar import HaarDetector
 from vidkp.faces import N_POINTS
 from vidkp.landmarks import LandmarkModel
-from vidkp.shape import box_from_landmarks, roll_degrees
-from vidkp.track import iou_matrix
+from vidkp.landmarks.shape import box_from_landmarks, roll_degrees
+from vidkp.boxes import iou_matrix
 
 SCORE_ROW = 2 * N_POINTS
 """Index of the face logit in the last layer (after the 68 x 2 coordinates)."""
@@ -43,10 +45,11 @@ SCORE_ROW = 2 * N_POINTS
 
 @torch.inference_mode()
 def hidden(model: LandmarkModel, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None) -> np.ndarray:
-    """Hidden features (n, H) before the last layer, for crops of `image` from `boxes`."""
+    """Hidden features (n, H) before the last layer, for crops of `image` from `boxes` (`model`
+    runs a `training.nets.TorchNetwork`)."""
     crops, _ = model.crops(image, boxes, angles)
     x = torch.from_numpy(to_tensor_batch(list(crops)))
-    net = model.net
+    net = model.network.net
     return net.head[:-1](net.features(x)).numpy()
 
 
@@ -56,7 +59,7 @@ def refined_features(model: LandmarkModel, image: np.ndarray, boxes: np.ndarray)
     kps, _ = model.predict(image, boxes)
     kps = kps[np.isfinite(kps).all(axis=(1, 2))]
     if not len(kps):
-        return np.zeros((0, model.net.head[-1].in_features), np.float32), np.zeros((0, 4), np.float32)
+        return np.zeros((0, model.network.net.head[-1].in_features), np.float32), np.zeros((0, 4), np.float32)
     refined = model.box_from_landmarks(kps)
     return hidden(model, image, refined, roll_degrees(kps)), refined
 
@@ -151,7 +154,7 @@ def write(path_in: str | Path, path_out: str | Path, w: np.ndarray, b: float, ex
     meta["score_head"] = json.dumps(extra)
     if max_shift_error is not None:
         meta["max_shift_error"] = f"{max_shift_error:g}"
-    save_file(state, str(path_out), metadata=meta)
+    save_checkpoint(state, path_out, meta)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -169,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     # the shipped score was mined and fitted with eager PyTorch and contiguous weights; ONNX Runtime
     # and channels-last weights (the inference defaults) differ by ~1e-5, enough to change low bits
     # of the refit
-    model = LandmarkModel(a.weights, backend="torch", memory_format=torch.contiguous_format)
+    model = LandmarkModel(a.weights, network=nets.TorchNetwork(nets.load(a.weights)))
     splits = make_splits(a.data)
     t0 = time.time()
     if a.val_report:

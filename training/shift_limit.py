@@ -1,13 +1,13 @@
 """Calibrate a model's shift-test limit on validation faces:
 `python -m training.shift_limit DATA --weights runs/NAME/weights.safetensors [--keep 0.997]`.
 
-The shift test (`vidkp.candidates.shift_error`) drops a candidate whose points move by more
+The shift test (`vidkp.detect.candidates.shift_error`) drops a candidate whose points move by more
 than a limit (in outer-eye distances) when its crop is moved by `SHIFT`. How far a real face's
 points move depends on the model (how much box jitter it was trained on), so the limit belongs
 to the weights: `training.score_head --max-shift-error X` stores it in their metadata and
 `LandmarkModel.max_shift_error` reads it. Run this on a model trained without the validation
 people (`--train-set train`): it measures the shift error of the labelled validation faces as
-`find_faces` sees them (detector box, refined crop: `vidkp.candidates.refine`) and of non-face candidates (stills detector
+`find_faces` sees them (detector box, refined crop: `vidkp.detect.candidates.refine`) and of non-face candidates (stills detector
 at min_neighbors 1, boxes not touching the face, face score >= 0.5), and prints, per limit, the
 share of faces kept and non-faces rejected, and the least limit keeping `--keep` of the faces.
 """
@@ -20,11 +20,11 @@ import torch
 
 from training.boxfit import match
 from training.dataset import make_splits
-from vidkp.candidates import refine, shift_error
-from vidkp.detect import HaarDetector, still_detector
+from vidkp.detect.candidates import refine, shift_error
+from vidkp.detect.haar import HaarDetector, still_detector
 from vidkp.landmarks import LandmarkModel
-from vidkp.shape import box_from_landmarks
-from vidkp.track import iou_matrix
+from vidkp.landmarks.shape import box_from_landmarks
+from vidkp.boxes import iou_matrix
 
 
 def measure(model: LandmarkModel, split: str, data_dir: str) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,7 @@ Runs on CPU by default; `--device cuda --workers N` trains on a GPU with N proce
 augmented batches (the batches are the same for any N: each is a function of its step).
 Seeded and resumable (re-running the same command continues from `OUT/checkpoint.pt`), with
 progress lines, loss curves in `OUT/curves.csv`, and the final weights exported as safetensors
-(`OUT/weights.safetensors`) with the metadata `vidkp.landmarks.LandmarkModel` needs.
+(`OUT/weights.safetensors`) with the metadata `vidkp.landmarks.model.LandmarkModel` needs.
 
 Recipes: `haar` (default models: crops made from Haar-like boxes as inference makes them,
 strong augmentation, negatives for the face score, wing loss, AdamW + cosine) and `udacity`
@@ -25,17 +25,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 
 from training import transforms as T
 from training.boxfit import fit_relation, matched_residuals
+from training.export import save_checkpoint
 from training.dataset import Samples, make_splits, turn
 from training.haar_cache import DEFAULT_CACHE, load_or_compute
 from training.metrics import summarize
-from vidkp import nets
-from vidkp.crop import CropSpec, apply_matrix, box_matrix, invert, to_gray
-from vidkp.shape import BoxRelation, box_from_landmarks
+from training import nets
+from vidkp.landmarks.crop import CropSpec, apply_matrix, box_matrix, invert, to_gray
+from vidkp.landmarks.shape import BoxRelation, box_from_landmarks
 
 VERSION = "1"
 
@@ -209,7 +210,7 @@ def export(net: nn.Module, arch: str, arch_kwargs: dict, spec: CropSpec, rel: Bo
             "version": VERSION, "box_relation": rel.to_json()}
     meta.update({k: str(v) for k, v in (extra or {}).items()})
     state = {k: v.detach().cpu().contiguous().clone() for k, v in net.state_dict().items()}
-    save_file(state, str(path), metadata=meta)
+    save_checkpoint(state, path, meta)
 
 
 def main(argv: list[str] | None = None) -> None:

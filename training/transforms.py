@@ -1,7 +1,7 @@
 """Augmentation where keypoints follow the image, producing crops exactly as inference makes them.
 
 A positive sample: a Haar-like box is synthesised from the ground-truth points with the detector's
-fitted jitter (`vidkp.shape.BoxRelation`), the crop matrix comes from `vidkp.crop.box_matrix`
+fitted jitter (`vidkp.landmarks.shape.BoxRelation`), the crop matrix comes from `vidkp.landmarks.crop.box_matrix`
 (the inference code path), composed with random extra scale, rotation and horizontal flip, and
 one `warpAffine` takes the image to the crop; points go through the same matrix. Photometric
 changes (colour, brightness, contrast, gamma, blur, low resolution, noise, JPEG) follow.
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from vidkp.crop import CropSpec, apply_matrix, box_matrix, to_gray
-from vidkp.shape import MIRROR_PERM, BoxRelation, box_from_landmarks
+from vidkp.landmarks.crop import CropSpec, apply_matrix, box_matrix, to_gray
+from vidkp.landmarks.shape import MIRROR_PERM, BoxRelation, box_from_landmarks
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from vidkp.faces import Faces
-from vidkp.landmarks import Face, FaceLandmarker
+from vidkp.landmarker import Face, FaceLandmarker
 
 try:
     __version__ = version("vidkp")
@@ -10,7 +10,7 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0"
 
 from vidkp.config import RunConfig  # noqa: E402 - after __version__, which they report
-from vidkp.distributed import RunSummary, load_manifest, load_tracks, run  # noqa: E402
+from vidkp.batch.run import RunSummary, load_manifest, load_tracks, run  # noqa: E402
 
 __all__ = ["Face", "FaceLandmarker", "Faces", "RunConfig", "RunSummary", "__version__", "load_manifest",
            "load_tracks", "run"]

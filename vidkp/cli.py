@@ -108,10 +108,10 @@ def run_cmd(
                               "(rows only for those frames)."),
     max_frames: Optional[int] = typer.Option(None, "--max-frames", min=1, help="Only the first N frames of "
                                              "each video. Default: all."),
-    detect_every: int = typer.Option(_D.detect_every, "--detect-every", min=1, metavar="N",
+    detect_every: int = typer.Option(_D.follow.detect_every, "--detect-every", min=1, metavar="N",
                                      help="Run the face detector at least every N processed frames; faces are "
                                           "tracked from their previous points in between (1 = every frame)."),
-    smooth: bool = typer.Option(_D.smooth, "--smooth/--no-smooth",
+    smooth: bool = typer.Option(_D.follow.smooth, "--smooth/--no-smooth",
                                 help="One-Euro filter the points over time; --no-smooth writes the raw "
                                      "per-frame predictions."),
     segment_seconds: float = typer.Option(_D.segment_seconds, "--segment-seconds", min=0, metavar="S",
@@ -127,6 +127,9 @@ def run_cmd(
                                    "start over (default: resume it)."),
     weights: Optional[Path] = typer.Option(None, "--weights", help="Landmark model (.safetensors). "
                                            "Default: the shipped model."),
+    settings: List[str] = typer.Option([], "--set", metavar="KEY=VALUE",
+                                       help="Any other setting of vidkp.RunConfig, e.g. --set follow.max_gap=30 "
+                                            "or --set still.jitter=0 (repeatable; see docs/reference.md)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log details to stderr."),
 ) -> None:
@@ -136,26 +139,36 @@ def run_cmd(
     (status ok|failed with the error). Rerun the same command to resume an interrupted run.
     Exit code 0: all inputs ok; 1: some failed; 2: usage error.
     """
-    from vidkp.decode import quiet_opencv
-    from vidkp.distributed import run
+    from vidkp.io.decode import quiet_opencv
+    from vidkp.batch.run import run
 
     if not verbose:
         quiet_opencv()
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
+        extra = _parse_settings(settings)
         with RichProgress(enabled=not quiet) as prog:
-            summary = run(inputs, out, progress=prog, annotate=annotate, style=style, address=address, workers=workers,
-                          every=every, detect_every=detect_every, smooth=smooth, max_frames=max_frames,
+            summary = run(inputs, out, progress=prog, annotate=annotate, style=style, address=address,
+                          workers=workers, every=every, detect_every=detect_every, smooth=smooth, max_frames=max_frames,
                           min_face=min_face, overwrite=overwrite, segment_seconds=segment_seconds,
-                          overlap_seconds=overlap_seconds,
-                          weights=weights)
+                          overlap_seconds=overlap_seconds, weights=weights, **extra)
     except VidkpError as e:
         err_console.print(f"error: {e}", highlight=False, markup=False)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err_console.print("interrupted: rerun the same command to resume", highlight=False)
         raise typer.Exit(130) from None
+    if summary.in_process and workers is None:
+        out_console.print("ran in this process, without Ray: a small run (one work item); --workers N uses Ray",
+                          highlight=False)
+    if summary.skipped_files:
+        out_console.print(f"skipped {len(summary.skipped_files)} files (status 'skipped' in the manifest):",
+                          highlight=False)
+        for path, reason in summary.skipped_files[:10]:
+            out_console.print(f"  {path}: {reason}", highlight=False, markup=False, soft_wrap=True)
+        if len(summary.skipped_files) > 10:
+            out_console.print(f"  ... and {len(summary.skipped_files) - 10} more", highlight=False)
     if summary.nothing_to_do:
         out_console.print(f"nothing to do: all {summary.inputs} inputs already done in {summary.out} "
                           "(use --overwrite to start over)", highlight=False)
@@ -166,6 +179,17 @@ def run_cmd(
     for video, error in summary.failed:
         out_console.print(f"FAILED {video}: {error}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(summary.exit_code)
+
+
+def _parse_settings(settings: list[str]) -> dict[str, str]:
+    """`--set KEY=VALUE` options as keyword options of `vidkp.run` (values converted there)."""
+    out = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise VidkpError(f"--set expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
 
 
 @app.command("sample")

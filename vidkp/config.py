@@ -1,25 +1,53 @@
-"""One frozen `RunConfig`: every default of `vidkp run` once, with its type and meaning.
+"""One config tree: `RunConfig` holds every setting of `vidkp run` once, with its type and meaning,
+and nests the tracker's (`follow`: `vidkp.tracking.follow.FollowConfig`) and the still-image
+search's (`still`: `StillConfig`) settings instead of copying them.
 
-Precedence is decided in one line (`RunConfig.from_options`): explicit argument, else default.
-No settings file is read. `output_params()` lists the fields that change the rows written;
+Precedence is decided in one place (`RunConfig.from_options`): explicit argument, else default.
+No settings file is read. `output_params()` lists the settings that change the rows written;
 a resumed run must match them exactly.
 """
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields, replace
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from vidkp.detect.candidates import ACCEPT_SCORE, ShiftLimit
 from vidkp.errors import InputError
+from vidkp.io.storage import is_uri
+from vidkp.landmarks import STILL_JITTER
 from vidkp.output.filters import STYLES
-from vidkp.storage import is_uri
+from vidkp.tracking.follow import FollowConfig
 
 
 def default_workers() -> int:
     """One worker per CPU core of this machine."""
     return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class StillConfig:
+    """How a still image is searched: the settings of `vidkp.landmarker.FaceLandmarker`, which
+    explains each (`vidkp run` searches stills with it)."""
+
+    accept_score: float = ACCEPT_SCORE
+    """Least face score (model, [0, 1]) for a candidate to be a face."""
+    max_shift_error: ShiftLimit = "auto"
+    """Shift-test limit in outer-eye distances; "auto": the one stored with the weights; None: no test."""
+    mirror: bool = True
+    """Average the final points with those of the mirrored crop."""
+    jitter: float = STILL_JITTER
+    """Also average over crops moved by this share of their side (0: off)."""
+    fallback: bool = True
+    """Search again at min_neighbors=1 when no face is found."""
+
+
+SHORTHANDS = {"detect_every": "follow.detect_every", "smooth": "follow.smooth"}
+"""Flat option names (`vidkp.run` keywords, CLI flags) that set a nested setting."""
 
 
 @dataclass(frozen=True)
@@ -55,16 +83,16 @@ class RunConfig:
     """Still images are sent to workers in batches of this many."""
     in_flight_per_worker: int = 2
     """Bound on submitted-but-unfinished tasks per worker (keeps memory and queues small)."""
-    detect_every: int = 10
-    """Run the face detector at least every N processed frames (faces are tracked in between)."""
-    smooth: bool = True
-    """One-Euro filter the points over time (False: raw per-frame predictions)."""
     segment_seconds: float = 300.0
     """Videos longer than this are split into equal segments of at most this length, processed in
     parallel and stitched back (face ids continue across boundaries); 0 = never split. Videos are
     not split when annotating."""
     overlap_seconds: float = 2.0
     """Each segment after the first starts its tracker this long before its own first frame."""
+    follow: FollowConfig = field(default_factory=FollowConfig)
+    """How faces are followed through a video (detector schedule, thresholds, smoothing)."""
+    still: StillConfig = field(default_factory=StillConfig)
+    """How a still image is searched."""
 
     def __post_init__(self) -> None:
         checks = [
@@ -76,7 +104,6 @@ class RunConfig:
             (self.workers is None or self.workers >= 0, "workers", ">= 0 or None", self.workers),
             (self.images_per_task >= 1, "images_per_task", ">= 1", self.images_per_task),
             (self.in_flight_per_worker >= 1, "in_flight_per_worker", ">= 1", self.in_flight_per_worker),
-            (self.detect_every >= 1, "detect_every", ">= 1", self.detect_every),
             (self.segment_seconds >= 0, "segment_seconds", ">= 0", self.segment_seconds),
             (self.overlap_seconds >= 0, "overlap_seconds", ">= 0", self.overlap_seconds),
             (self.style in STYLES, "style", " | ".join(STYLES), self.style),
@@ -89,16 +116,44 @@ class RunConfig:
 
     @classmethod
     def from_options(cls, **options: Any) -> "RunConfig":
-        """Build from keyword options; None means 'use the default' (the one precedence rule)."""
+        """Build from keyword options; None means 'use the default' (the one precedence rule).
+
+        Keys are field names; `follow` and `still` take their config object or a dict of its
+        fields; "follow.max_gap"-style dotted keys and the `SHORTHANDS` set one nested field. A
+        string value for a nested field is converted to the field's type ("30", "0.4", "true",
+        "none", "auto"), as `vidkp run --set KEY=VALUE` passes them."""
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise TypeError(f"unknown run options {unknown}; known: {sorted(known)}")
-        given = {k: v for k, v in options.items() if v is not None}
+        nested: dict[str, dict[str, Any]] = {"follow": {}, "still": {}}
+        given: dict[str, Any] = {}
+        for key, value in options.items():
+            if value is None:
+                continue
+            key = SHORTHANDS.get(key, key)
+            part, _, name = key.partition(".")
+            if name and part in nested:
+                nested[part][name] = value
+            elif key in nested and isinstance(value, dict):
+                nested[key].update(value)
+            elif key in known:
+                given[key] = value
+            else:
+                raise InputError(f"unknown run option {key!r}; known: {sorted(known | set(SHORTHANDS))} "
+                                "and follow.* / still.* fields")
         for key in ("weights", "annotate"):
             if key in given:
                 given[key] = str(given[key])
-        return replace(cls(), **given)
+        hints = typing.get_type_hints(cls)
+        given = {k: _convert(v, hints[k], k) if isinstance(v, str) else v for k, v in given.items()}
+        base = cls()
+        for part, values in nested.items():
+            if values:
+                given[part] = _with(given.get(part, getattr(base, part)), values, part)
+        return replace(base, **given)
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunConfig":
+        """Inverse of `to_json`."""
+        return cls.from_options(**json.loads(text))
 
     def output_params(self) -> dict[str, Any]:
         """The options that change what is written; stored in OUT/_run.json and compared on resume."""
@@ -108,14 +163,46 @@ class RunConfig:
             "min_face": self.min_face,
             "max_side": self.max_side,
             "image_max_side": self.image_max_side,
-            "detect_every": self.detect_every,
-            "smooth": self.smooth,
             "segment_seconds": self.segment_seconds,
             "overlap_seconds": self.overlap_seconds,
             "annotate": (self.annotate if is_uri(self.annotate) else str(Path(self.annotate).resolve()))
             if self.annotate else None,
+            "follow": asdict(self.follow),
+            "still": asdict(self.still),
             **({"style": self.style} if self.annotate else {}),
         }
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
+
+
+def _with(obj: Any, values: dict[str, Any], name: str) -> Any:
+    """`obj` (a config dataclass) with `values` replaced, strings converted to each field's type."""
+    hints = typing.get_type_hints(type(obj))
+    names = {f.name for f in fields(obj)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise InputError(f"unknown setting {name}.{unknown[0]}; known: {', '.join(sorted(names))}")
+    converted = {k: _convert(v, hints[k], f"{name}.{k}") if isinstance(v, str) else v for k, v in values.items()}
+    return replace(obj, **converted)
+
+
+def _convert(text: str, hint: Any, name: str) -> Any:
+    """`text` as a value of type `hint` (int, float, bool, None, str, literals and unions of them)."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union else (hint,)
+    low = text.strip().lower()
+    for opt in options:
+        if opt is type(None) and low == "none":
+            return None
+        if typing.get_origin(opt) is typing.Literal and text in typing.get_args(opt):
+            return text
+        if opt is bool and low in ("true", "false", "1", "0", "yes", "no"):
+            return low in ("true", "1", "yes")
+        try:
+            if opt in (int, float):
+                return opt(text)
+        except ValueError:
+            continue
+        if opt is str:
+            return text
+    raise InputError(f"setting {name}: cannot read {text!r} as {hint}")

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints tables (`python -m benchmarks.record` keeps the current one in results/)."""

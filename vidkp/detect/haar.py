@@ -1,0 +1,135 @@
+"""Face detection. `HaarDetector` wraps OpenCV's frontal-face Haar cascades.
+
+Box convention: the Haar box is a near-square around brows, eyes, nose and mouth (roughly
+from mid-forehead to just below the lower lip); the landmark crop (`CropSpec`) was fitted to
+exactly that convention, so boxes from another detector should be mapped to it first.
+"""
+from __future__ import annotations
+
+import functools
+
+from pathlib import Path
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+
+from vidkp.landmarks.crop import to_gray
+from vidkp.errors import ModelError
+from vidkp.faces import Faces
+
+CASCADES = {"default": "haarcascade_frontalface_default.xml", "alt2": "haarcascade_frontalface_alt2.xml",
+            "alt": "haarcascade_frontalface_alt.xml", "profile": "haarcascade_profileface.xml"}
+"""Short names of OpenCV's bundled cascades. The frontal ones draw boxes in one convention; the
+profile cascade (faces turned to one side) frames them differently, which `find_faces` absorbs:
+it re-crops every box from its own predicted points."""
+
+
+CONTRAST: dict[str, Callable[[], Callable[[np.ndarray], np.ndarray]]] = {
+    "equalize": lambda: cv2.equalizeHist,
+    "clahe": lambda: cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply,
+}
+"""How the gray image is normalised before the cascades: one histogram equalisation of the whole
+image, or CLAHE (per 8x8 tile, clip limit 2: a dark face on a bright background gets contrast)."""
+
+
+@functools.lru_cache(maxsize=None)
+def load_cascade(name: str | Path) -> cv2.CascadeClassifier:
+    """A bundled cascade by short name (`CASCADES`) or a cascade XML file by path. Loaded once per
+    process and shared by every detector using it (a classifier keeps working buffers as large as
+    the largest image it has scanned; sharing keeps one set per cascade). Detectors are not
+    thread-safe."""
+    path = Path(cv2.data.haarcascades) / CASCADES[name] if name in CASCADES else Path(name)
+    cascade = cv2.CascadeClassifier(str(path))
+    if cascade.empty():
+        raise ModelError(f"could not load Haar cascade from {path}")
+    return cascade
+
+
+class HaarDetector:
+    """OpenCV Haar cascade face detector on a (possibly downscaled) gray image.
+
+    `max_side` bounds the longer image side that the cascades see (larger frames are
+    downscaled first, for speed); `min_face` is the smallest face side in original pixels.
+    With several `cascades` the boxes of all are returned (a face found by two gives two
+    near-identical boxes: `vidkp.detect.candidates.find_faces` merges them); the union finds more
+    faces than any one cascade, at the cost of one pass per cascade. Scores are the cascades'
+    level weights (higher is more face-like).
+    """
+
+    box_convention = "haar"
+
+    def __init__(self, min_face: int = 24, max_side: int = 640, scale_factor: float = 1.1,
+                 min_neighbors: int = 5, cascades: tuple[str | Path, ...] = ("default",),
+                 contrast: str = "equalize", downscale: float = 1.0) -> None:
+        if not cascades:
+            raise ModelError("HaarDetector needs at least one cascade")
+        self._cascades = [load_cascade(c) for c in cascades]
+        self.cascades = tuple(str(c) for c in cascades)
+        self.min_face = int(min_face)
+        self.max_side = int(max_side)
+        self.scale_factor = float(scale_factor)
+        self.min_neighbors = int(min_neighbors)
+        if contrast not in CONTRAST:
+            raise ModelError(f"contrast must be one of {sorted(CONTRAST)}, got {contrast!r}")
+        self.contrast = contrast
+        if downscale < 1:
+            raise ModelError(f"downscale must be at least 1, got {downscale}")
+        self.downscale = float(downscale)
+        self._normalize = CONTRAST[contrast]()
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The constructor arguments this detector was built with."""
+        return {"min_face": self.min_face, "max_side": self.max_side, "scale_factor": self.scale_factor,
+                "min_neighbors": self.min_neighbors, "cascades": self.cascades, "contrast": self.contrast,
+                "downscale": self.downscale}
+
+    def replace(self, **changes: Any) -> HaarDetector:
+        """A new detector with this one's settings except `changes` (constructor arguments)."""
+        return HaarDetector(**{**self.settings, **changes})
+
+    def __call__(self, image: np.ndarray) -> Faces:
+        gray = to_gray(image)
+        h, w = gray.shape[:2]
+        k = min(1.0, self.max_side / float(max(h, w))) / self.downscale
+        small = cv2.resize(gray, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA) if k < 1 else gray
+        small = self._normalize(small)
+        min_px = max(int(round(self.min_face * k)), 12)
+        found, weights = [], []
+        for cascade in self._cascades:
+            boxes, _, level = cascade.detectMultiScale3(
+                small, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
+                minSize=(min_px, min_px), outputRejectLevels=True)
+            if len(boxes):
+                found.append(np.asarray(boxes, np.float32).reshape(-1, 4))
+                weights.append(np.asarray(level, np.float32).reshape(-1))
+        if not found:
+            return Faces.empty()
+        boxes, scores = np.concatenate(found) / k, np.concatenate(weights)
+        order = np.lexsort((boxes[:, 1], boxes[:, 0]))  # OpenCV's order varies with its thread count
+        return Faces(boxes[order], scores[order])
+
+
+def still_detector(min_face: int = 24, max_side: int = 1280) -> HaarDetector:
+    """The detector for still images: the two frontal cascades and the profile cascade at
+    `min_neighbors=3`, global histogram equalisation; the extra false alarms are left to the
+    model's face score and shift test (`vidkp.detect.candidates.find_faces`). Why these settings:
+    docs/experiments/2026-11-detector-and-tracker-settings.md."""
+    return HaarDetector(min_face=min_face, max_side=max_side, min_neighbors=3,
+                        cascades=("default", "alt2", "profile"))
+
+
+def fallback_detector(detector: HaarDetector) -> HaarDetector:
+    """The second search of a still in which `detector` found no face (`find_faces(fallback=)`):
+    the same cascades at `min_neighbors=1`. Its extra false alarms meet the face score (refitted
+    on the frontal cascades' false alarms at `min_neighbors=1`, `training.score_head`) and the
+    shift test."""
+    return detector.replace(min_neighbors=1)
+
+
+def video_detector(min_face: int = 24, max_side: int = 640, downscale: float = 1.0) -> HaarDetector:
+    """The detector for video passes: the default cascade at `min_neighbors=3` on a CLAHE-
+    normalised frame (local contrast finds dark or low-contrast faces). `downscale=2` gives the
+    follower's quick passes."""
+    return HaarDetector(min_face=min_face, max_side=max_side, min_neighbors=3, contrast="clahe", downscale=downscale)

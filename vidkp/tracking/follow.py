@@ -1,0 +1,328 @@
+"""Follow faces through a video: detect rarely, track every frame from the previous landmarks.
+
+Per frame: a scene cut ends every track; each live track is re-cropped from its previous
+points (a Haar-like box and the eye-line roll, as training crops are made) and re-predicted;
+the model's face score decides when a track is lost. The detector runs on the first frame,
+after a cut, right after a loss, and on every `detect_every`-th frame while faces are tracked
+(every `detect_every_empty`-th while none is or a lost one may come back, and every
+`detect_every`-th again once no face has been followed for `empty_patience` frames), counted
+from the start of the video, so a follower started mid-video (a segment of a split video,
+`reset(start)`) detects on the frames an unsplit run does (in a faceless stretch it searches
+more often during its first `empty_patience` frames, as at a video's start). Such a periodic
+pass is skipped while the picture outside the tracked faces is unchanged since the previous
+periodic frame (a new face cannot appear without changing it), except on every
+`detect_max_every`-th frame. With a `quick` detector, most periodic passes
+use it (large faces only, a quarter of the cost; `full_every`). Detections go through
+`vidkp.detect.candidates.find_faces` (face score, shift test, duplicates merged); one on a tracked
+face re-seeds that track (undoing drift), one where a face lost within `max_gap` frames should
+be gives it its id back, one on no face starts a track if its face score reaches
+`accept_score`. Tracks that end up on the same face are merged (the track that moved least
+stays; the other is kept as lost). Each track's points are One-Euro filtered (`smooth=False`
+gives the raw predictions).
+
+`face_id` contract: an id stays the same while a face stays tracked, and when a lost face is
+found again within `max_gap` frames near where it was lost; a face lost for longer, and every
+face after a scene cut, gets a new id. Ids count up from 0 per video.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vidkp.detect.candidates import (ACCEPT_SCORE, Detector, PointModel, ShiftLimit, centre_distances, find_faces, predict_from_points,
+                              same_face, steady)
+from vidkp.tracking.cuts import CutDetector
+from vidkp.errors import InputError
+from vidkp.faces import Faces
+from vidkp.landmarks.shape import roll_degrees
+from vidkp.tracking.smooth import OneEuroFilter
+
+
+@dataclass(frozen=True)
+class FollowConfig:
+    """Tracking knobs; defaults are chosen on generated clips, never on the people hold-out."""
+
+    detect_every: int = 10
+    """Run the detector at least every N frames to pick up new faces."""
+    accept_score: float = ACCEPT_SCORE
+    """Least model face score for a detection to start a track."""
+    keep_score: float = 0.3
+    """A tracked face whose score falls below this is lost."""
+    merge_iou: float = 0.3
+    """Tracks (or a detection and a track) whose boxes overlap more than this are one face."""
+    detect_every_empty: int = 3
+    """With no live track, or a lost face that may come back, run the detector every N frames."""
+    empty_patience: int | None = 30
+    """Once no face has been tracked or lost-but-expected for this many frames (after the
+    video's start or a cut, or since the last face went), search only every `detect_every`
+    frames, not `detect_every_empty`: footage without faces costs a third of the detector
+    passes. None: always `detect_every_empty`."""
+    max_shift_error: ShiftLimit = "auto"
+    """Shift test for detections (`vidkp.detect.candidates.find_faces`): most point movement, in
+    outer-eye distances, when the crop is shifted; "auto": the model's own limit; None turns
+    the test off."""
+    smooth: bool = True
+    """One-Euro filter the points (False: the raw per-frame predictions)."""
+    mirror: bool = False
+    """Flip test-time averaging of every prediction (`LandmarkModel.forward`): twice the network
+    work per face; off by default in video (it did not help on clips; stills use it)."""
+    still_change: float | None = 6.0
+    """Skip a periodic detector pass while the scene outside the tracked faces is still: no cell
+    of 4x4 pixels of the 64x36 gray thumbnail changed by more than this (mean absolute, 0-255)
+    since the previous periodic frame (a new face cannot appear without changing the picture).
+    None: never skip."""
+    detect_max_every: int = 90
+    """Even in a still scene, run the detector on every Nth frame (counted from the video's start)."""
+    motion: bool = False
+    """Crop each tracked face where its points would be if it kept its last frame-to-frame motion
+    (helps fast faces at low frame rates; off by default: the motion state makes a split video's
+    segments differ from an unsplit run by up to ~2 px instead of < 0.01 px)."""
+    max_gap: int = 60
+    """A lost face found again within this many frames, where its motion puts it, gets its id
+    back (an occlusion, a miss, a short trip out of the frame); after a longer gap it gets a new
+    id (chosen on validation-people clips)."""
+    revive: bool = True
+    """Each frame, look with the model alone for each face lost within `max_gap` frames where it
+    was lost (score >= `accept_score` and the shift test), besides the detector passes."""
+    full_every: int = 2
+    """With a `quick` detector (`FaceFollower`), a periodic pass searches every face size only on
+    frames that are multiples of this many periods; the others use the quick detector. The first
+    frame, cuts and losses always get a full pass (2 was chosen on validation-people clips)."""
+    min_cutoff: float = 0.3
+    beta: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("detect_every", "detect_every_empty", "detect_max_every", "full_every", "max_gap"):
+            if getattr(self, name) < 1:
+                raise InputError(f"FollowConfig.{name}: expected >= 1, got {getattr(self, name)!r}")
+        if self.empty_patience is not None and self.empty_patience < 0:
+            raise InputError(f"FollowConfig.empty_patience: expected >= 0 or None, got {self.empty_patience!r}")
+
+
+REVIVE_DISTANCE = 0.75
+"""A detection whose centre is within this many box sides of where a lost face should be is
+that face (the nearest one, if several)."""
+
+
+@dataclass
+class _Track:
+    id: int
+    raw: np.ndarray
+    score: float
+    filt: OneEuroFilter
+    smooth: np.ndarray = field(default=None)  # type: ignore[assignment]
+    velocity: np.ndarray | float = 0.0
+    """Last frame-to-frame motion of the points (68, 2), 0 when unknown."""
+    lost_at: int = -1
+    """Frame index at which the face was lost (-1 while it is live)."""
+    jump: float = 0.0
+    """How far (in outer-eye distances) the last update moved the points from where expected."""
+
+    def steps(self, index: int) -> int:
+        """Frames from the last points (`raw`) to frame `index`."""
+        return 1 if self.lost_at < 0 else index - self.lost_at + 1
+
+    def expected(self, index: int) -> np.ndarray:
+        """Where the points should be at frame `index` if the face kept its motion."""
+        return self.raw + self.steps(index) * self.velocity
+
+    def update(self, kps: np.ndarray, score: float, index: int, motion: bool) -> None:
+        """New points at frame `index`; the motion is re-estimated (over the gap if it was lost)."""
+        iod = float(np.linalg.norm(kps[45] - kps[36])) or 1.0
+        self.jump = float(np.linalg.norm(kps - self.expected(index), axis=1).mean()) / iod
+        self.velocity = (kps - self.raw) / self.steps(index) if motion else 0.0
+        self.raw, self.score, self.lost_at = kps, float(score), -1
+
+
+class FaceFollower:
+    """Stateful per-video face follower; call `step(image, t, frame)` for consecutive frames,
+    `reset()` between videos. After each step, `detected` and `cut` tell whether the detector ran
+    and a scene cut started on that frame, and `times` the seconds it spent in the detector
+    ("detect") and the landmark model ("landmarks")."""
+
+    def __init__(self, model: PointModel, detector: Detector, config: FollowConfig | None = None,
+                 quick: Detector | None = None) -> None:
+        """`quick`: a cheaper detector for most periodic passes (`FollowConfig.full_every`), for
+        example `detector` at half resolution (large faces only); None: always `detector`."""
+        self.model = model
+        self.detector = detector
+        self.quick = quick
+        self.cfg = config or FollowConfig()
+        self.cuts = CutDetector()
+        self.detected = self.cut = False
+        self.times: dict[str, float] = {"detect": 0.0, "landmarks": 0.0}
+        self.reset()
+
+    def reset(self, start: int = 0) -> None:
+        """Forget every track; the next frame is the video's `start`-th processed frame."""
+        self._tracks: list[_Track] = []
+        self._gone: list[_Track] = []  # lost within the last `max_gap` frames
+        self._next_id = 0
+        self._index = start
+        self._lost = False
+        self._fresh = True  # the first frame is always searched
+        self._ref_thumb: np.ndarray | None = None  # thumbnail at the previous periodic frame
+        self._seen = start  # last frame with a face to follow (or the start: search often at first)
+        self.cuts.reset()
+
+    def _predict_from_points(self, image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t0 = time.perf_counter()
+        out = predict_from_points(self.model, image, kps, self.cfg.mirror)
+        self._times["landmarks"] += time.perf_counter() - t0
+        return out
+
+    def _same_face(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return same_face(a, b, self.cfg.merge_iou)
+
+    def _detect(self, image: np.ndarray, detector: Detector) -> None:
+        """Run `detector` (through `find_faces`):
+        a face on a tracked face re-seeds that track (undoing drift); one where a recently lost
+        face should be gives that face its id back; one on no face starts a track; both only if
+        its face score reaches `accept_score`."""
+        found, times = find_faces(self.model, detector, image, self.cfg.keep_score,
+                                  self.cfg.max_shift_error, self.cfg.merge_iou, self.cfg.mirror)
+        for k, v in times.items():
+            self._times[k] += v
+        if not len(found):
+            return
+        same = self._same_face(found.boxes, self._boxes([t.raw for t in self._tracks]))
+        gone = centre_distances(found.boxes, self._boxes([t.expected(self._index - 1) for t in self._gone]))
+        revived: set[int] = set()
+        for k, s, hits, back in zip(found.keypoints, found.scores, same, gone):
+            back[list(revived)] = np.inf
+            if hits.any():  # re-seed: the detection's points, the track's motion
+                tr = self._tracks[int(np.argmax(hits))]
+                tr.raw, tr.score = k, float(s)
+            elif len(back) and back.min() < REVIVE_DISTANCE and s >= self.cfg.accept_score:
+                j = int(np.argmin(back))
+                revived.add(j)
+                self._gone[j].update(k, s, self._index - 1, self.cfg.motion)
+                self._tracks.append(self._gone[j])
+            elif s >= self.cfg.accept_score:
+                self._tracks.append(_Track(self._next_id, k, float(s), OneEuroFilter(self.cfg.min_cutoff, self.cfg.beta)))
+                self._next_id += 1
+        self._gone = [t for j, t in enumerate(self._gone) if j not in revived]
+        self._tracks.sort(key=lambda t: t.id)
+
+    def _revive(self, image: np.ndarray) -> None:
+        """Look for each recently lost face where it was lost, with the model alone: it is back
+        (same id) when the crop there scores at least `accept_score`, passes the shift test and
+        holds no tracked face (a lost track lying under a tracked face is not looked at).
+        Catches a face coming out from behind an occluder or back into the frame before the
+        detector would."""
+        taken = self._boxes([t.raw for t in self._tracks])
+        where = np.stack([t.expected(self._index) for t in self._gone])
+        free = ~self._same_face(self.model.box_from_landmarks(where), taken).any(axis=1)  # not under a tracked face
+        if not free.any():
+            return
+        kps = np.full(where.shape, np.nan, np.float32)
+        scores = np.zeros(len(where), np.float32)
+        kps[free], scores[free] = self._predict_from_points(image, where[free])
+        idx = np.flatnonzero((scores >= self.cfg.accept_score) & np.isfinite(kps).all(axis=(1, 2)))
+        if not len(idx):
+            return
+        t0 = time.perf_counter()
+        idx = idx[steady(self.model, image, self.model.box_from_landmarks(where[idx]), roll_degrees(where[idx]),
+                         kps[idx], self.cfg.max_shift_error)]
+        self._times["landmarks"] += time.perf_counter() - t0
+        back: list[int] = []
+        for j, box in zip(idx, self._boxes([kps[j] for j in idx])):
+            if len(taken) and self._same_face(box[None], taken).any():
+                continue
+            self._gone[j].update(kps[j], scores[j], self._index, self.cfg.motion)
+            self._tracks.append(self._gone[j])
+            taken = np.vstack([taken, box[None]])
+            back.append(int(j))
+        self._gone = [t for j, t in enumerate(self._gone) if j not in back]
+        self._tracks.sort(key=lambda t: t.id)
+
+    def _boxes(self, points: list[np.ndarray]) -> np.ndarray:
+        """Haar-like boxes (n, 4) framing each set of points ((0, 4) for none)."""
+        return self.model.box_from_landmarks(np.stack(points)) if points else np.zeros((0, 4), np.float32)
+
+    def _still(self, image: np.ndarray) -> bool:
+        """True when the scene outside the tracked faces has not changed (`still_change`) since
+        the previous periodic frame."""
+        thumb, ref = self.cuts.thumb, self._ref_thumb
+        if self.cfg.still_change is None or thumb is None or ref is None:
+            return False
+        diff = np.abs(thumb - ref)
+        th, tw = diff.shape
+        sy, sx = th / image.shape[0], tw / image.shape[1]
+        # a tracked face moving is no new face: mask it (its box grown by half)
+        for x, y, w, h in self._boxes([t.raw for t in self._tracks]):
+            x0, y0 = int((x - w / 4) * sx), int((y - h / 4) * sy)
+            diff[max(y0, 0):max(int((y + 1.25 * h) * sy) + 1, 0), max(x0, 0):max(int((x + 1.25 * w) * sx) + 1, 0)] = 0
+        cells = diff[: th // 4 * 4, : tw // 4 * 4].reshape(th // 4, 4, tw // 4, 4).mean(axis=(1, 3))
+        return float(cells.max()) <= self.cfg.still_change
+
+    def _merge(self) -> None:
+        """Tracks that ended up on one face become one: the track that moved least this frame
+        (relative to where its motion put it) stays; the other slid over from a face now hidden,
+        so it is kept as lost (its face may come back within `max_gap`)."""
+        if len(self._tracks) < 2:
+            return
+        boxes = self.model.box_from_landmarks(np.stack([t.raw for t in self._tracks]))
+        same = self._same_face(boxes, boxes)
+        order = sorted(range(len(self._tracks)), key=lambda k: (self._tracks[k].jump, self._tracks[k].id))
+        keep: list[int] = []
+        for k in order:
+            if any(same[k, j] for j in keep):
+                tr = self._tracks[k]
+                tr.lost_at, tr.velocity = self._index - 1, 0.0
+                self._gone.append(tr)
+            else:
+                keep.append(k)
+        self._tracks = [self._tracks[k] for k in sorted(keep)]
+
+    def step(self, image: np.ndarray, t: float, frame: int = -1) -> Faces:
+        """Process the next frame (BGR image) at time `t` seconds, decode index `frame`: its faces
+        (keypoints filtered unless `smooth` is off, track ids set), stamped with `frame` and `t`."""
+        self._times = self.times = {"detect": 0.0, "landmarks": 0.0}
+        cut = self.cuts.is_cut(image)
+        if cut:
+            self._tracks, self._gone = [], []
+        self._gone = [t for t in self._gone if self._index - t.lost_at < self.cfg.max_gap]
+        if self._tracks:
+            kps, scores = self._predict_from_points(image, np.stack([tr.expected(self._index) for tr in self._tracks]))
+            live = []
+            for tr, k, s in zip(self._tracks, kps, scores):
+                if s >= self.cfg.keep_score and np.isfinite(k).all():
+                    tr.update(k, s, self._index, self.cfg.motion)
+                    live.append(tr)
+                else:
+                    self._lost = True
+                    tr.lost_at = self._index
+                    self._gone.append(tr)
+            self._tracks = live
+        if self._gone and self.cfg.revive:
+            self._revive(image)
+        # search often while no face is tracked or a lost one may come back, unless none for long
+        if cut or self._tracks or self._gone:
+            self._seen = self._index
+        busy = bool(self._tracks) and not self._gone  # faces tracked, none expected back
+        patient = self.cfg.empty_patience is None or self._index - self._seen < self.cfg.empty_patience
+        period = self.cfg.detect_every if busy or not patient else self.cfg.detect_every_empty
+        periodic = self._index % period == 0 and (self._index % self.cfg.detect_max_every == 0 or not self._still(image))
+        if self._index % period == 0:
+            self._ref_thumb = self.cuts.thumb
+        full = self.quick is None or self._index % (period * self.cfg.full_every) == 0
+        self._index += 1
+        first, self._fresh = cut or self._fresh, False
+        detect = first or self._lost or periodic
+        if detect:
+            full = full or first or self._lost
+            self._lost = False
+            self._detect(image, self.detector if full else self.quick)
+        self._merge()
+        for tr in self._tracks:
+            size = float(np.linalg.norm(tr.raw[45] - tr.raw[36])) or 1.0
+            tr.smooth = tr.filt(tr.raw, t, scale=size) if self.cfg.smooth else tr.raw
+        self.detected, self.cut = detect, cut
+        if not self._tracks:
+            return Faces.empty(frame, t)
+        smooth = np.stack([tr.smooth for tr in self._tracks]).astype(np.float32)
+        return Faces(self.model.box_from_landmarks(smooth), np.array([tr.score for tr in self._tracks]), smooth,
+                     np.array([tr.id for tr in self._tracks]), frame, t)

@@ -30,7 +30,7 @@ class Results:
 
 def load_results(out: str | os.PathLike) -> Results:
     """Tracks and manifest of OUT; OutputError when OUT is not a finished vidkp output."""
-    from vidkp.distributed import load_manifest, load_tracks
+    from vidkp import load_manifest, load_tracks
 
     out = os.fspath(out)
     try:

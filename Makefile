@@ -23,7 +23,7 @@ sample: setup
 	$(BIN)/vidkp run $(SAMPLE_DIR)/grace_hopper.mp4 --out $(SAMPLE_DIR)/tracks.parquet --annotate $(SAMPLE_DIR)/annotated --workers 1
 	@echo "Results: $(SAMPLE_DIR)/tracks.parquet (pandas.read_parquet), annotated video in $(SAMPLE_DIR)/annotated/"
 
-# headless Chromium for the report test (tests/test_report.py skips without it); Debian/Ubuntu, as root
+# headless Chromium for the report test (test_report.py skips without it); Debian/Ubuntu, as root
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

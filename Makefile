@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE_DIR ?= sample
 
-.PHONY: setup sample test clean
+.PHONY: setup sample test clean browser
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -22,6 +22,14 @@ sample: setup
 	$(BIN)/vidkp sample $(SAMPLE_DIR)
 	$(BIN)/vidkp run $(SAMPLE_DIR)/grace_hopper.mp4 --out $(SAMPLE_DIR)/tracks.parquet --annotate $(SAMPLE_DIR)/annotated --workers 1
 	@echo "Results: $(SAMPLE_DIR)/tracks.parquet (pandas.read_parquet), annotated video in $(SAMPLE_DIR)/annotated/"
+
+# headless Chromium for the report test (test_report.py skips without it); Debian/Ubuntu, as root
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+	        echo "make browser: could not install chromium; the report test will skip"; \
+	    else echo "make browser: install Debian's chromium package to run the report test"; fi; }
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -24,3 +24,11 @@ def test_runtime_env_lists_every_dependency_with_the_same_pin():
     env = yaml.safe_load((ROOT / "jobs" / "runtime_env.yaml").read_text())
     listed = {_name(p): p.replace(" ", "") for p in env["pip"]["packages"]}
     assert listed == wanted
+
+
+def test_every_vidkp_package_is_installed():
+    """pyproject lists packages by hand: a new stage package must be in the list, or a non-editable
+    install silently lacks it."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "vidkp").rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from vidkp.config import RunConfig
 from vidkp.errors import VidkpError
+from vidkp.output.filters import STYLES
 
 app = typer.Typer(
     help="Batch 68-point facial keypoints for videos and images, written as a Parquet dataset.",
@@ -94,6 +95,9 @@ def run_cmd(
                                            help="Also write annotated copies (boxes, ids, 68 points) to "
                                                 "DIR/<relative path>.mp4, or the image extension for stills "
                                                 "(a path or URI)."),
+    style: str = typer.Option(_D.style, "--style", metavar="|".join(STYLES),
+                              help="What annotated copies show: points (boxes, ids, 68 points), or a face "
+                                   "filter placed by the keypoints: sunglasses, moustache, hat."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join (e.g. ray://host:10001 "
                                           "or auto); default: RAY_ADDRESS if set, else a local Ray on loopback."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0,
@@ -145,8 +149,8 @@ def run_cmd(
     try:
         extra = _parse_settings(settings)
         with RichProgress(enabled=not quiet) as prog:
-            summary = run(inputs, out, progress=prog, annotate=annotate, address=address, workers=workers,
-                          every=every, detect_every=detect_every, smooth=smooth, max_frames=max_frames,
+            summary = run(inputs, out, progress=prog, annotate=annotate, style=style, address=address,
+                          workers=workers, every=every, detect_every=detect_every, smooth=smooth, max_frames=max_frames,
                           min_face=min_face, overwrite=overwrite, segment_seconds=segment_seconds,
                           overlap_seconds=overlap_seconds, weights=weights, **extra)
     except VidkpError as e:
@@ -205,6 +209,43 @@ def sample_cmd(
     out_console.print(f"wrote {path}", highlight=False)
 
 
+@app.command("report")
+def report_cmd(
+    out: str = typer.Argument(..., metavar="OUT", help="A vidkp output directory (the --out of vidkp run)."),
+    to: Optional[Path] = typer.Option(None, "--to", metavar="DIR", help="Where to write index.html and its "
+                                      "plots. Default: OUT/_report (Parquet readers skip it)."),
+) -> None:
+    """Write an HTML report of OUT: per input the annotated video, faces over time, head pose, eye and
+    mouth openness, blinks and a per-track summary. Exit code 2 if OUT is not a vidkp output."""
+    from vidkp.output.report import write_report
+
+    try:
+        index = write_report(out, to)
+    except VidkpError as e:
+        err_console.print(f"error: {e}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    out_console.print(f"wrote {index}", highlight=False, soft_wrap=True)
+
+
+@app.command("export")
+def export_cmd(
+    out: str = typer.Argument(..., metavar="OUT", help="A vidkp output directory (the --out of vidkp run)."),
+    fmt: str = typer.Option("openface", "--format", help="openface: one CSV per input with OpenFace 2's "
+                            "columns (frame, face_id, timestamp, confidence, success, x_0..y_67, pose_R*)."),
+    to: Path = typer.Option(..., "--to", metavar="DIR", help="Directory for the exported files."),
+) -> None:
+    """Export the tracks of OUT for other tools. Exit code 2 if OUT is not a vidkp output."""
+    from vidkp.output.export import export
+
+    try:
+        paths = export(out, to, fmt)
+    except VidkpError as e:
+        err_console.print(f"error: {e}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    out_console.print(f"wrote {len(paths)} file(s) to {to}", highlight=False, soft_wrap=True)
+
+
 @app.callback()
 def main() -> None:
-    """vidkp: batch facial keypoints. `vidkp sample DIR` makes a test clip; `vidkp run` processes inputs."""
+    """vidkp: batch facial keypoints. `vidkp sample DIR` makes a test clip; `vidkp run` processes inputs;
+    `vidkp report` and `vidkp export` read its output."""

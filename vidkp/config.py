@@ -19,6 +19,7 @@ from typing import Any
 from vidkp.errors import InputError
 from vidkp.io.storage import is_uri
 from vidkp.landmarker import StillConfig
+from vidkp.output.filters import STYLES
 from vidkp.tracking.follow import FollowConfig
 
 
@@ -50,6 +51,9 @@ class RunConfig:
     """Landmark weights (.safetensors); None = the shipped default model."""
     annotate: str | None = None
     """Directory for annotated copies of each input (None = no annotation)."""
+    style: str = "points"
+    """What annotated copies show: `points` (boxes, ids, 68 points) or a face filter placed by the
+    keypoints: `sunglasses`, `moustache`, `hat` (`vidkp.output.filters.STYLES`)."""
     workers: int | None = None
     """Parallel workers (Ray actors, one CPU each); 0 = serial, in this process, without Ray;
     None = one per CPU (of this machine for a local Ray, of the cluster when joining one)."""
@@ -84,10 +88,13 @@ class RunConfig:
             (self.in_flight_per_worker >= 1, "in_flight_per_worker", ">= 1", self.in_flight_per_worker),
             (self.segment_seconds >= 0, "segment_seconds", ">= 0", self.segment_seconds),
             (self.overlap_seconds >= 0, "overlap_seconds", ">= 0", self.overlap_seconds),
+            (self.style in STYLES, "style", " | ".join(STYLES), self.style),
         ]
         for ok, name, expected, got in checks:
             if not ok:
                 raise InputError(f"option {name}: expected {expected}, got {got!r}")
+        if self.style != "points" and not self.annotate:
+            raise InputError(f"option style: {self.style!r} draws on annotated copies; give --annotate DIR too")
 
     @classmethod
     def from_options(cls, **options: Any) -> "RunConfig":
@@ -144,6 +151,7 @@ class RunConfig:
             if self.annotate else None,
             "follow": asdict(self.follow),
             "still": asdict(self.still),
+            **({"style": self.style} if self.annotate else {}),
         }
 
     def to_json(self) -> str:

@@ -101,7 +101,7 @@ class Pipeline:
                                          config=config.still, threads=threads)
         self.video_follower = FaceFollower(self.landmarker.model, video_detector(config.min_face, config.max_side),
                                            config.follow, quick=video_detector(config.min_face, config.max_side, downscale=2))
-        self.annotator = Annotator()
+        self.annotator = Annotator(style=config.style)
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)
         self.worker = worker_name()

@@ -2,7 +2,7 @@
 
 `Annotator` takes its style at construction and the data at call time, and returns a new
 image (the input is never drawn on). `AnnotatedVideo` is a context-manager sink that writes an
-mp4 (or, for stills, an image; local path or URI) under a temporary name and renames it when complete.
+H.264 mp4 (or, for stills, an image; local path or URI) under a temporary name and renames it when complete.
 """
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import numpy as np
 
 from vidkp.errors import OutputError
 from vidkp.faces import Faces
+from vidkp.output.filters import STYLES, apply_filter
+from vidkp.output.video import VideoWriter, open_video_writer
 from vidkp.io.storage import local_path, resolve, temp_path, upload_atomic
 
 # (start, end, closed) index ranges of the iBUG 68-point contours
@@ -40,16 +42,22 @@ def _color(face_id: int) -> tuple[int, int, int]:
 
 
 class Annotator:
-    """Draws faces on a copy of a BGR image."""
+    """Draws faces on a copy of a BGR image: boxes, ids and points (`style="points"`), or a face
+    filter placed by the keypoints (`sunglasses`, `moustache`, `hat`; `vidkp.output.filters`)."""
 
     def __init__(self, thickness: int | None = None, point_radius: int | None = None,
-                 draw_points: bool = True, draw_contours: bool = True) -> None:
+                 draw_points: bool = True, draw_contours: bool = True, style: str = "points") -> None:
+        if style not in STYLES:
+            raise ValueError(f"unknown annotation style {style!r}; expected one of {', '.join(STYLES)}")
+        self.style = style
         self.thickness = thickness
         self.point_radius = point_radius
         self.draw_points = draw_points
         self.draw_contours = draw_contours
 
     def __call__(self, image: np.ndarray, faces: Faces) -> np.ndarray:
+        if self.style != "points":
+            return apply_filter(image, faces.keypoints, self.style)
         out = image.copy()
         scale = max(image.shape[:2]) / 640.0
         th = self.thickness or max(1, round(1.5 * scale))
@@ -76,10 +84,11 @@ class Annotator:
 
 
 class AnnotatedVideo:
-    """Sink for annotated frames: an mp4 ('mp4v') at `path` (a path or URI), or one image when `still`.
+    """Sink for annotated frames: an H.264 mp4 at `path` (a path or URI; `vidkp.output.video`, with
+    its mp4v fallback), or one image when `still`.
 
-    Written to a `.tmp-` name beside `path` and renamed on a clean exit; removed on error. OpenCV
-    writes local files only, so for other filesystems the file is written to the local temp
+    Written to a `.tmp-` name beside `path` and renamed on a clean exit; removed on error. The
+    writers write local files only, so for other filesystems the file is written to the local temp
     directory and uploaded (under a temp name, then moved into place) on a clean exit.
     """
 
@@ -93,7 +102,7 @@ class AnnotatedVideo:
         name = self.path.rstrip("/").rsplit("/", 1)[-1]
         self.tmp = temp_path(local) if local is not None else temp_path(os.path.join(tempfile.gettempdir(), name))
         self.frames = 0
-        self._writer: cv2.VideoWriter | None = None
+        self._writer: VideoWriter | None = None
 
     def __enter__(self) -> "AnnotatedVideo":
         if self._final is not None:
@@ -109,17 +118,17 @@ class AnnotatedVideo:
             if not cv2.imwrite(self.tmp, image):
                 raise OutputError(f"cannot write annotated image {self.tmp}")
         else:
-            if self._writer is None:
-                h, w = image.shape[:2]
-                self._writer = cv2.VideoWriter(self.tmp, cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
-                if not self._writer.isOpened():
-                    raise OutputError(f"cannot open video writer for {self.tmp} ({w}x{h})")
-            self._writer.write(image)
+            try:
+                if self._writer is None:
+                    self._writer = open_video_writer(self.tmp, self.fps)
+                self._writer.write(image)
+            except OSError as e:
+                raise OutputError(f"cannot write annotated video {self.tmp}: {e}") from e
         self.frames += 1
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self._writer is not None:
-            self._writer.release()
+            self._writer.close()
         try:
             if exc_type is None and self.frames:
                 if self._remote is None:

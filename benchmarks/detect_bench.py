@@ -2,7 +2,7 @@
 
     python -m benchmarks.detect_bench --data ../shared/data [--people holdout|val] [--rounds 3]
         [--kinds tilt,edge,cross,...] [--clips-per-kind 1] [--frames 90] [--no-dlib] [--no-mediapipe]
-        [--mediapipe-wheel PATH] [--detector JSON] [--follow JSON] [--cpu N]
+        [--mediapipe-wheel PATH] [--detector JSON] [--quick JSON] [--follow JSON] [--cpu N]
 
 Inputs: generated clips (benchmarks/gtvideo.py; by default every kind, including tilt, edge
 and cross), the real clip (../shared/data/videos/short_hamilton_clip.mp4, 640x360) and 720p
@@ -91,11 +91,15 @@ def _decoded(path: Path, run: Run) -> Iterator[tuple[np.ndarray, float]]:
             yield item[0].image, item[0].timestamp
 
 
-def vidkp_method(model: LandmarkModel, detector: dict | None, follow: dict | None) -> Method:
-    """vidkp's follower as the pipeline builds it (quick passes at half resolution); stages split
-    as the manifest's timings_ms (track = the follower's time outside detector and network)."""
+def vidkp_method(model: LandmarkModel, detector: dict | None = None, follow: dict | None = None,
+                 quick: dict | None = None) -> Method:
+    """vidkp's follower as the pipeline builds it (quick passes at half resolution); `detector`
+    overrides `HaarDetector` settings of both detectors, `quick` of the quick one alone, `follow`
+    `FollowConfig` fields. Stages split as the manifest's timings_ms (track = the follower's time
+    outside detector and network)."""
     det = video_detector().replace(**(detector or {}))
-    follower = FaceFollower(model, det, FollowConfig(**(follow or {})), quick=det.replace(downscale=2 * det.downscale))
+    fast = det.replace(downscale=2 * det.downscale, **(quick or {}))
+    follower = FaceFollower(model, det, FollowConfig(**(follow or {})), quick=fast)
 
     def run_video(path: Path) -> Run:
         run = Run()
@@ -258,6 +262,8 @@ def main() -> None:
     ap.add_argument("--mediapipe-wheel", default=None, help="a local mediapipe-0.10.21 wheel (else from PyPI)")
     ap.add_argument("--no-real", action="store_true", help="skip the real clip and its 720p/1080p copies")
     ap.add_argument("--detector", type=json.loads, default=None, help="JSON overrides of the video detector")
+    ap.add_argument("--quick", type=json.loads, default=None,
+                    help='JSON overrides of the quick detector alone, e.g. \'{"rolls": [0, -20, 20]}\'')
     ap.add_argument("--follow", type=json.loads, default=None, help="JSON overrides of FollowConfig")
     ap.add_argument("--cpu", type=int, default=None, help="the CPU to pin to (default: the last one allowed)")
     a = ap.parse_args()
@@ -267,7 +273,7 @@ def main() -> None:
     cpu = a.cpu if a.cpu is not None else max(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
     cv2.setNumThreads(1)
-    methods: dict[str, Method] = {"vidkp": vidkp_method(LandmarkModel(threads=1), a.detector, a.follow)}
+    methods: dict[str, Method] = {"vidkp": vidkp_method(LandmarkModel(threads=1), a.detector, a.follow, a.quick)}
     dl = None if a.no_dlib else dlib_hog68()
     if dl is not None:
         methods["dlib HOG+68"] = per_frame_method(dl)

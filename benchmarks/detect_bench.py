@@ -2,7 +2,8 @@
 
     python -m benchmarks.detect_bench --data ../shared/data [--people holdout|val] [--rounds 3]
         [--kinds tilt,edge,cross,...] [--clips-per-kind 1] [--frames 90] [--no-dlib] [--no-mediapipe]
-        [--mediapipe-wheel PATH] [--detector JSON] [--quick JSON] [--follow JSON] [--cpu N]
+        [--mediapipe-wheel PATH] [--detector JSON] [--quick JSON] [--follow JSON]
+        [--variants '{"NAME": {"detector": {...}, "quick": {...}, "follow": {...}}}'] [--cpu N]
 
 Inputs: generated clips (benchmarks/gtvideo.py; by default every kind, including tilt, edge
 and cross), the real clip (../shared/data/videos/short_hamilton_clip.mp4, 640x360) and 720p
@@ -31,7 +32,8 @@ Latency: for each appearance of a true face (a run of frames in which it is visi
 from its first fully visible frame (`GTClip.full`) to its first match (0 when matched by then);
 `latency_max` is the largest over a clip's appearances, `never_found` counts appearances never
 matched (their latency is counted to the appearance's end). The hold-out people give the
-reported figures; choose settings with `--people val`.
+reported figures; choose settings with `--people val`. `--variants` adds vidkp methods with other
+settings ("vidkp NAME"), run alternated with the others, to compare settings side by side.
 """
 from __future__ import annotations
 
@@ -265,6 +267,8 @@ def main() -> None:
     ap.add_argument("--quick", type=json.loads, default=None,
                     help='JSON overrides of the quick detector alone, e.g. \'{"rolls": [0, -20, 20]}\'')
     ap.add_argument("--follow", type=json.loads, default=None, help="JSON overrides of FollowConfig")
+    ap.add_argument("--variants", type=json.loads, default={},
+                    help='JSON {"NAME": {"detector": {...}, "quick": {...}, "follow": {...}}}: more vidkp methods')
     ap.add_argument("--cpu", type=int, default=None, help="the CPU to pin to (default: the last one allowed)")
     a = ap.parse_args()
     kinds = a.kinds.split(",")
@@ -273,7 +277,10 @@ def main() -> None:
     cpu = a.cpu if a.cpu is not None else max(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
     cv2.setNumThreads(1)
-    methods: dict[str, Method] = {"vidkp": vidkp_method(LandmarkModel(threads=1), a.detector, a.follow, a.quick)}
+    model = LandmarkModel(threads=1)
+    methods: dict[str, Method] = {"vidkp": vidkp_method(model, a.detector, a.follow, a.quick)}
+    for name, v in a.variants.items():
+        methods[f"vidkp {name}"] = vidkp_method(model, v.get("detector"), v.get("follow"), v.get("quick"))
     dl = None if a.no_dlib else dlib_hog68()
     if dl is not None:
         methods["dlib HOG+68"] = per_frame_method(dl)

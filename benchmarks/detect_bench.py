@@ -94,13 +94,13 @@ def _decoded(path: Path, run: Run) -> Iterator[tuple[np.ndarray, float]]:
 
 
 def vidkp_method(model: LandmarkModel, detector: dict | None = None, follow: dict | None = None,
-                 quick: dict | None = None) -> Method:
+                 quick: dict | list[dict] | None = None) -> Method:
     """vidkp's follower as the pipeline builds it (quick passes at half resolution); `detector`
-    overrides `HaarDetector` settings of both detectors, `quick` of the quick one alone, `follow`
-    `FollowConfig` fields. Stages split as the manifest's timings_ms (track = the follower's time
-    outside detector and network)."""
+    overrides `HaarDetector` settings of both detectors, `quick` of the quick one alone (a list:
+    several quick detectors taken in turn), `follow` `FollowConfig` fields. Stages split as the
+    manifest's timings_ms (track = the follower's time outside detector and network)."""
     det = video_detector().replace(**(detector or {}))
-    fast = det.replace(downscale=2 * det.downscale, **(quick or {}))
+    fast = [det.replace(downscale=2 * det.downscale, **q) for q in (quick if isinstance(quick, list) else [quick or {}])]
     follower = FaceFollower(model, det, FollowConfig(**(follow or {})), quick=fast)
 
     def run_video(path: Path) -> Run:
@@ -265,7 +265,8 @@ def main() -> None:
     ap.add_argument("--no-real", action="store_true", help="skip the real clip and its 720p/1080p copies")
     ap.add_argument("--detector", type=json.loads, default=None, help="JSON overrides of the video detector")
     ap.add_argument("--quick", type=json.loads, default=None,
-                    help='JSON overrides of the quick detector alone, e.g. \'{"rolls": [0, -20, 20]}\'')
+                    help='JSON overrides of the quick detector alone, e.g. \'{"rolls": [0, -20, 20]}\'; '
+                         'a list: quick detectors taken in turn')
     ap.add_argument("--follow", type=json.loads, default=None, help="JSON overrides of FollowConfig")
     ap.add_argument("--variants", type=json.loads, default={},
                     help='JSON {"NAME": {"detector": {...}, "quick": {...}, "follow": {...}}}: more vidkp methods')

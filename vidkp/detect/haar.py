@@ -56,10 +56,9 @@ class HaarDetector:
     level weights (higher is more face-like). `rolls`: angles in degrees at which the image is
     searched (0: as it is; others: the image rotated by that angle, counter-clockwise as OpenCV
     counts, about its centre on a canvas holding all of it, so heads rolled by about the opposite
-    angle stand upright); each rotated search
-    costs about one unrotated search per unit of canvas area (1.75x at 20 degrees for 16:9). A box
-    found on a rotated image is returned upright around its centre mapped back (the landmark model
-    re-crops it from its own points, roll included).
+    angle stand upright); each rotated search scans that larger canvas (1.75x the image's area at
+    20 degrees for 16:9). A box found on a rotated image is returned upright around its centre
+    mapped back (the landmark model re-crops it from its own points, roll included).
     """
 
     box_convention = "haar"

@@ -3,7 +3,9 @@
 Each clip pastes one or two labelled faces (image + 68 points from the people hold-out) onto
 a smooth synthetic background and moves them with a per-frame similarity transform, so the
 true points of every frame are known exactly. Kinds: pan, zoom, rotate, cross (two faces
-crossing), leave_return, occluder, still (sensor noise only).
+crossing), leave_return, occluder, still (sensor noise only); and `EXTRA_KINDS` for how soon a
+new face is found: tilt (a head rolled 20-30 degrees either way from the first frame, swaying),
+edge (a face sliding in from outside the frame, then swaying).
 """
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ import pandas as pd
 
 KINDS = ("pan", "zoom", "rotate", "cross", "leave_return", "occluder", "still")
 MOVING = ("pan", "zoom", "rotate", "cross", "leave_return")
+EXTRA_KINDS = ("tilt", "edge")
+"""Kinds outside `KINDS`, so that the clips of track_bench and equivalence (made from `KINDS`,
+faces picked by position in it) stay as they were."""
 
 
 @dataclass(frozen=True)
@@ -30,12 +35,14 @@ class LabelledFace:
 class GTClip:
     """A generated clip: frames (BGR) and true points (n_frames, n_faces, 68, 2), NaN where a face
     is not visible: under 90% of its points in the frame, or over half of them covered by what
-    is drawn over it (a later face where two cross, the occluder bar)."""
+    is drawn over it (a later face where two cross, the occluder bar). `full` (n_frames,
+    n_faces) is True where a face is fully visible: all 68 points in the frame, none covered."""
 
     kind: str
     fps: float
     frames: list[np.ndarray]
     points: np.ndarray
+    full: np.ndarray
 
     def write(self, path: str | Path) -> Path:
         """Write the clip as mp4 (mp4v) and the truth beside it as `<path>.npz`."""
@@ -45,7 +52,8 @@ class GTClip:
         for f in self.frames:
             writer.write(f)
         writer.release()
-        np.savez_compressed(path.with_suffix(path.suffix + ".npz"), points=self.points, kind=self.kind, fps=self.fps)
+        np.savez_compressed(path.with_suffix(path.suffix + ".npz"), points=self.points, full=self.full,
+                            kind=self.kind, fps=self.fps)
         return path
 
 
@@ -116,23 +124,30 @@ def _paste(frame: np.ndarray, face: LabelledFace, mask: np.ndarray, m: np.ndarra
     return (frame * (1 - alpha[..., None]) + img * alpha[..., None]).astype(np.uint8), alpha
 
 
-def _visible(points: np.ndarray, size: tuple[int, int], cover: np.ndarray) -> bool:
-    """At least 90% of the points are in the frame, and at most half of them are covered by
-    whatever was drawn over the face (`cover`: 0-1 per pixel; another face, an occluder)."""
+def _visible(points: np.ndarray, size: tuple[int, int], cover: np.ndarray) -> tuple[bool, bool]:
+    """(visible, fully visible). Visible: at least 90% of the points are in the frame, and at
+    most half of them are covered by whatever was drawn over the face (`cover`: 0-1 per pixel;
+    another face, an occluder). Fully visible: every point in the frame, none covered."""
     inside = (points[:, 0] >= 0) & (points[:, 0] < size[0]) & (points[:, 1] >= 0) & (points[:, 1] < size[1])
     if inside.mean() < 0.9:
-        return False
+        return False, False
     xy = np.clip(np.round(points[inside]).astype(int), 0, [size[0] - 1, size[1] - 1])
-    return bool((cover[xy[:, 1], xy[:, 0]] > 0.5).mean() <= 0.5)
+    covered = cover[xy[:, 1], xy[:, 0]] > 0.5
+    return bool(covered.mean() <= 0.5), bool(inside.all() and not covered.any())
 
 
-def _poses(kind: str, n: int, size: tuple[int, int]) -> list[list[tuple[float, float, float, float]]]:
-    """Per frame, per face: (cx, cy, iod, angle)."""
+def _poses(kind: str, n: int, size: tuple[int, int], seed: int = 0) -> list[list[tuple[float, float, float, float]]]:
+    """Per frame, per face: (cx, cy, iod, angle). `seed` picks the roll of tilt (20-30 degrees,
+    either sign) and the edge that edge enters from (left, right or top)."""
     w, h = size
+    rng = np.random.default_rng([seed, 19])
+    roll = float(rng.choice([-1.0, 1.0]) * rng.uniform(20.0, 30.0))
+    side = int(rng.integers(3))
     out = []
     for i in range(n):
         s = i / max(n - 1, 1)
         wave = math.sin(2 * math.pi * s)
+        sway = math.sin(2 * math.pi * i / 45.0)  # a 1.5 s sway at 30 fps
         if kind == "pan":
             poses = [(0.2 * w + 0.6 * w * s, 0.5 * h + 0.1 * h * wave, 60.0, 0.0)]
         elif kind == "zoom":
@@ -145,6 +160,15 @@ def _poses(kind: str, n: int, size: tuple[int, int]) -> list[list[tuple[float, f
             ramp = min(1.0, s / 0.3, (1.0 - s) / 0.3)  # out over 30% of the clip, away, back
             x = 0.4 * w + 0.9 * w * ramp
             poses = [(x, 0.5 * h, 60.0, 0.0)]
+        elif kind == "tilt":
+            poses = [(0.5 * w + 0.03 * w * sway, 0.5 * h, 60.0, roll + 3.0 * sway)]
+        elif kind == "edge":  # from well outside (centre 100 px out) to 40% of the way in over a third of the clip
+            ramp = min(1.0, s / 0.33)
+            if side == 2:
+                poses = [(0.5 * w + 0.03 * w * sway, -100.0 + (0.4 * h + 100.0) * ramp, 60.0, 0.0)]
+            else:
+                x = -100.0 + (0.4 * w + 100.0) * ramp + 0.03 * w * sway * ramp
+                poses = [(x if side == 0 else w - x, 0.5 * h, 60.0, 0.0)]
         else:  # still, occluder
             poses = [(0.5 * w, 0.5 * h, 60.0, 0.0)]
         out.append(poses)
@@ -153,15 +177,17 @@ def _poses(kind: str, n: int, size: tuple[int, int]) -> list[list[tuple[float, f
 
 def make_clip(kind: str, faces: list[LabelledFace], n_frames: int = 90, fps: float = 30.0,
               size: tuple[int, int] = (640, 360), seed: int = 0) -> GTClip:
-    """Generate one ground-truth clip of `kind` from the first one or two `faces`."""
-    if kind not in KINDS:
-        raise ValueError(f"expected a clip kind in {KINDS}, got {kind!r}")
+    """Generate one ground-truth clip of `kind` (`KINDS` or `EXTRA_KINDS`) from the first one or
+    two `faces`."""
+    if kind not in KINDS + EXTRA_KINDS:
+        raise ValueError(f"expected a clip kind in {KINDS + EXTRA_KINDS}, got {kind!r}")
     rng = np.random.default_rng(seed)
     bg = _background(size, rng)
-    poses = _poses(kind, n_frames, size)
+    poses = _poses(kind, n_frames, size, seed)
     used = faces[: len(poses[0])]
     masks = [_face_mask(f) for f in used]
     frames, truth = [], np.full((n_frames, len(used), 68, 2), np.nan, np.float32)
+    full = np.zeros((n_frames, len(used)), bool)
     for i, frame_poses in enumerate(poses):
         frame = bg.copy()
         pts, alphas = [], []
@@ -177,9 +203,10 @@ def make_clip(kind: str, faces: list[LabelledFace], n_frames: int = 90, fps: flo
             cv2.rectangle(occluder, (x - 15, 0), (x + 15, size[1]), 1.0, -1)
         for j in range(len(used)):  # faces pasted later, and the occluder, cover face j
             cover = np.maximum.reduce([occluder, *alphas[j + 1:]])
-            if _visible(pts[j], size, cover):
+            visible, full[i, j] = _visible(pts[j], size, cover)
+            if visible:
                 truth[i, j] = pts[j]
         if kind == "still":
             frame = np.clip(frame + rng.normal(0, 4.0, frame.shape), 0, 255).astype(np.uint8)
         frames.append(frame)
-    return GTClip(kind, fps, frames, truth)
+    return GTClip(kind, fps, frames, truth, full)

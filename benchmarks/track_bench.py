@@ -111,37 +111,47 @@ def run_method(method: Method, path: Path) -> tuple[list[Output], float]:
     return outs, time.perf_counter() - t0
 
 
-def score_generated(kind: str, truth: np.ndarray, outs: list[Output]) -> dict[str, float]:
-    """Match outputs to true faces per frame by mean point distance (< 0.5 IOD)."""
-    visible = matched = false = switches = 0
-    nmes, last_id = [], {}
-    track_pts: dict[int, list[np.ndarray]] = {}
-    for gt, (ids, kps) in zip(truth, outs):
-        used = set()
+def match_truth(truth: np.ndarray, outs: list[Output]) -> tuple[np.ndarray, np.ndarray]:
+    """Match outputs to true faces per frame by mean point distance (< 0.5 IOD), greedily in the
+    true faces' order: per (frame, true face) the matched output's index (-1: none, or the face is
+    not visible) and its error in IODs (NaN where unmatched)."""
+    which = np.full(truth.shape[:2], -1, np.int64)
+    errors = np.full(truth.shape[:2], np.nan)
+    for i, (gt, (ids, kps)) in enumerate(zip(truth, outs)):
+        used: list[int] = []
         for j, g in enumerate(gt):
-            if np.isnan(g[0, 0]):
+            if np.isnan(g[0, 0]) or len(kps) == 0:
                 continue
-            visible += 1
-            iod = float(np.linalg.norm(g[45] - g[36]))
-            if len(kps) == 0:
-                continue
-            err = np.linalg.norm(kps - g[None], axis=2).mean(axis=1) / iod
-            err[list(used)] = np.inf
+            err = np.linalg.norm(kps - g[None], axis=2).mean(axis=1) / float(np.linalg.norm(g[45] - g[36]))
+            err[used] = np.inf
             k = int(np.argmin(err))
-            if err[k] > 0.5:
-                continue
-            used.add(k)
-            matched += 1
-            nmes.append(err[k])
-            if j in last_id and last_id[j] != ids[k]:
-                switches += 1
-            last_id[j] = int(ids[k])
-            track_pts.setdefault(j, []).append(kps[k] / iod)
-        false += len(kps) - len(used)
+            if err[k] <= 0.5:
+                used.append(k)
+                which[i, j], errors[i, j] = k, err[k]
+    return which, errors
+
+
+def score_generated(kind: str, truth: np.ndarray, outs: list[Output]) -> dict[str, float]:
+    """Coverage of visible face-frames, NME, still-face jitter, id switches, false faces per frame
+    (`match_truth`)."""
+    which, errors = match_truth(truth, outs)
+    visible = int(np.isfinite(truth[:, :, 0, 0]).sum())
+    matched = which >= 0
+    switches, last_id = 0, {}
+    track_pts: dict[int, list[np.ndarray]] = {}
+    for i, j in zip(*np.nonzero(matched)):
+        ids, kps = outs[i]
+        k = which[i, j]
+        if j in last_id and last_id[j] != ids[k]:
+            switches += 1
+        last_id[j] = int(ids[k])
+        track_pts.setdefault(j, []).append(kps[k] / float(np.linalg.norm(truth[i, j, 45] - truth[i, j, 36])))
+    false = sum(len(o[0]) for o in outs) - int(matched.sum())
     jitter = np.nan
     if kind == "still" and track_pts:
         jitter = float(np.mean([np.stack(p[5:]).std(axis=0).mean() for p in track_pts.values() if len(p) > 6]))
-    return {"coverage": matched / max(visible, 1), "nme": float(np.mean(nmes)) if nmes else np.nan,
+    return {"coverage": int(matched.sum()) / max(visible, 1),
+            "nme": float(np.nanmean(errors)) if matched.any() else np.nan,
             "jitter": jitter, "id_switches": switches, "false_per_frame": false / len(outs)}
 
 

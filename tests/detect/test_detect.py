@@ -1,4 +1,6 @@
 """HaarDetector options: contrast normalisation (CLAHE for video passes) and bad arguments."""
+import cv2
+import numpy as np
 import pytest
 
 from vidkp.detect.haar import HaarDetector, video_detector
@@ -38,3 +40,37 @@ def test_replace_keeps_every_other_setting() -> None:
     quick = det.replace(downscale=2)
     assert quick.settings == {**det.settings, "downscale": 2.0}
     assert HaarDetector(**det.settings).settings == det.settings
+
+
+def _tilted_portrait(degrees: float) -> tuple[np.ndarray, tuple[float, float]]:
+    """The sample portrait rolled by `degrees` (OpenCV's sense) about a point off the frame's
+    centre, on a 640x360 gray frame, and where its face centre lands."""
+    from vidkp.sample import render_frames
+
+    frame = next(iter(render_frames(1.0, 1.0, (640, 360))))
+    face = HaarDetector(min_neighbors=3)(frame).boxes
+    assert len(face) == 1
+    centre = face[0, :2] + face[0, 2:] / 2
+    m = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), degrees, 1.0)
+    m[:, 2] += (120.0, -20.0)  # and moved, so the detector's own rotation centre is elsewhere
+    tilted = cv2.warpAffine(frame, m, (640, 360), borderMode=cv2.BORDER_REPLICATE)
+    cx, cy = m[:, :2] @ centre + m[:, 2]
+    return tilted, (float(cx), float(cy))
+
+
+@pytest.mark.parametrize("degrees", [-28.0, 28.0])
+def test_rolled_searches_find_a_tilted_face_that_the_upright_search_misses(degrees: float) -> None:
+    image, (cx, cy) = _tilted_portrait(degrees)
+
+    def near(det: HaarDetector) -> bool:
+        return any(abs(x + w / 2 - cx) < 0.2 * w and abs(y + h / 2 - cy) < 0.2 * h for x, y, w, h in det(image).boxes)
+
+    upright = video_detector()
+    assert upright.rolls == (0.0,) and not near(upright)
+    assert near(upright.replace(rolls=(0.0, -degrees)))
+    assert not near(upright.replace(rolls=(0.0, degrees)))  # the wrong way round tilts it further
+
+
+def test_no_roll_angles_is_refused() -> None:
+    with pytest.raises(ModelError, match="roll"):
+        HaarDetector(rolls=())

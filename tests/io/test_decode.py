@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from tests._media import face_clip, plain_clip, set_mp4_rotation
-from vidkp.io.decode import VideoInfo, iter_frames, read_image
+from vidkp.io.decode import VideoInfo, VideoReader, decoder_threads, iter_frames, read_image
 from vidkp.errors import InputError
 
 
@@ -68,3 +68,18 @@ def test_images_rgba_gray_and_16bit_become_bgr8(tmp_path):
     (tmp_path / "bad.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
     with pytest.raises(InputError, match="not a readable image"):
         read_image(tmp_path / "bad.jpg")
+
+
+def test_decoder_threads_follow_opencv_setting_or_the_caller(tmp_path):
+    p = plain_clip(tmp_path / "c.mp4", frames=3, fps=10.0)
+    saved = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(1)
+        with VideoReader(p) as r:  # a worker pinned to one thread decodes on one
+            assert r._cap.get(cv2.CAP_PROP_N_THREADS) == 1
+        with VideoReader(p, threads=3) as r:
+            assert r._cap.get(cv2.CAP_PROP_N_THREADS) == 3
+            assert len(list(r.frames())) == 3
+    finally:
+        cv2.setNumThreads(saved)
+    assert decoder_threads(0) == 1 and decoder_threads(100) == 16

@@ -157,6 +157,17 @@ def test_quick_passes_between_full_ones_find_large_faces_only() -> None:
     assert ids[19] == [0] and ids[20] == [0, 1]  # the small face waits for the full pass
 
 
+def test_several_quick_detectors_take_the_quick_passes_in_turn() -> None:
+    world, first, second = World(), [], []
+    world.faces = [np.array([10.0, 30, 50, 50])]
+    follower = FaceFollower(FakeModel(world), FakeDetector(world), FollowConfig(smooth=False, still_change=None),
+                            quick=[LargeFacesDetector(world, first), LargeFacesDetector(world, second)])
+    for i in range(85):  # detect_every 10, full_every 2: full passes on frames 0, 20, 40, 60, 80
+        world.frame = i
+        follower.step(_frame(80, world.faces), i / 30.0)
+    assert (first, second) == ([10, 50], [30, 70])
+
+
 def test_search_slows_down_once_no_face_has_been_seen_for_empty_patience_frames() -> None:
     face = np.array([40.0, 30, 50, 50])  # appears at frame 65
     calls, found = {}, {}

@@ -4,7 +4,10 @@
 Frames stream from a generator (memory does not grow with video length). Timestamps come
 from the container (CAP_PROP_POS_MSEC) and fall back to index / fps when the container gives
 none. Rotation metadata is honoured: OpenCV 4.x rotates frames itself when
-CAP_PROP_ORIENTATION_AUTO is on, which `open_video` asks for and checks.
+CAP_PROP_ORIENTATION_AUTO is on, which `open_video` asks for and checks. The FFmpeg decoder
+runs on as many threads as OpenCV's own setting (`cv2.getNumThreads()`, at most 16), so a worker
+that called `cv2.setNumThreads(1)` decodes on its one CPU too (FFmpeg alone would start one
+thread per CPU of the machine in every worker).
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from vidkp.io.storage import local_path, read_input_bytes
 log = logging.getLogger(__name__)
 
 DEFAULT_FPS = 30.0  # only when the container states no usable frame rate; logged when used
+MAX_DECODER_THREADS = 16  # FFmpeg's own limit for frame threading in OpenCV's backend
 
 
 @dataclass(frozen=True)
@@ -83,11 +87,19 @@ def _check_file(path: str) -> None:
         raise InputError(f"empty file (0 bytes): {path}")
 
 
-def open_video(path: str | os.PathLike) -> cv2.VideoCapture:
-    """Open a video with FFmpeg, auto-rotation on; InputError when it is not a readable video."""
+def decoder_threads(threads: int | None = None) -> int:
+    """Decoder threads for `open_video`: `threads`, or None for OpenCV's thread setting
+    (`cv2.getNumThreads()`); clipped to 1..`MAX_DECODER_THREADS`."""
+    n = cv2.getNumThreads() if threads is None else int(threads)
+    return min(max(n, 1), MAX_DECODER_THREADS)
+
+
+def open_video(path: str | os.PathLike, threads: int | None = None) -> cv2.VideoCapture:
+    """Open a video with FFmpeg on `decoder_threads(threads)` threads, auto-rotation on;
+    InputError when it is not a readable video."""
     p = os.fspath(path)
     _check_file(p)
-    cap = cv2.VideoCapture(p, cv2.CAP_FFMPEG)
+    cap = cv2.VideoCapture(p, cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, decoder_threads(threads)])
     if not cap.isOpened():
         cap.release()
         raise InputError(f"not a readable video (OpenCV/FFmpeg could not open it): {p}")
@@ -108,11 +120,13 @@ def _info(cap: cv2.VideoCapture, path: str) -> VideoInfo:
 
 
 class VideoReader:
-    """Context manager over one opened video: `info`, then `frames()` once, streaming."""
+    """Context manager over one opened video: `info`, then `frames()` once, streaming.
+    `threads`: decoder threads (`decoder_threads`; None follows `cv2.getNumThreads()`)."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, threads: int | None = None) -> None:
         self.path = os.fspath(path)
-        self._cap = open_video(self.path)
+        self.threads = threads
+        self._cap = open_video(self.path, threads)
         self.info = _info(self._cap, self.path)
 
     def __enter__(self) -> "VideoReader":
@@ -167,7 +181,7 @@ class VideoReader:
                 return True
         log.info("seeking %s to frame %d by number is not exact here; decoding up to it", self.path, start)
         cap.release()
-        self._cap = cap = open_video(self.path)
+        self._cap = cap = open_video(self.path, self.threads)
         for _ in range(start):
             if not cap.grab():
                 return False

@@ -12,7 +12,8 @@ more often during its first `empty_patience` frames, as at a video's start). Suc
 pass is skipped while the picture outside the tracked faces is unchanged since the previous
 periodic frame (a new face cannot appear without changing it), except on every
 `detect_max_every`-th frame. With a `quick` detector, most periodic passes
-use it (large faces only, a quarter of the cost; `full_every`). Detections go through
+use it (large faces only, a quarter of the cost; `full_every`); with several, the quick passes
+take them in turn (for example upright, then rotated for rolled heads). Detections go through
 `vidkp.detect.candidates.find_faces` (face score, shift test, duplicates merged); one on a tracked
 face re-seeds that track (undoing drift), one where a face lost within `max_gap` frames should
 be gives it its id back, one on no face starts a track if its face score reaches
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 
@@ -143,12 +145,15 @@ class FaceFollower:
     ("detect") and the landmark model ("landmarks")."""
 
     def __init__(self, model: PointModel, detector: Detector, config: FollowConfig | None = None,
-                 quick: Detector | None = None) -> None:
+                 quick: Detector | Sequence[Detector] | None = None) -> None:
         """`quick`: a cheaper detector for most periodic passes (`FollowConfig.full_every`), for
-        example `detector` at half resolution (large faces only); None: always `detector`."""
+        example `detector` at half resolution (large faces only), or several that the quick passes
+        take in turn (the k-th quick period of the video, counted from its start, uses the
+        (k mod n)-th); None: always `detector`."""
         self.model = model
         self.detector = detector
-        self.quick = quick
+        self.quick: tuple[Detector, ...] = (
+            () if quick is None else tuple(quick) if isinstance(quick, (list, tuple)) else (quick,))
         self.cfg = config or FollowConfig()
         self.cuts = CutDetector()
         self.detected = self.cut = False
@@ -308,14 +313,15 @@ class FaceFollower:
         periodic = self._index % period == 0 and (self._index % self.cfg.detect_max_every == 0 or not self._still(image))
         if self._index % period == 0:
             self._ref_thumb = self.cuts.thumb
-        full = self.quick is None or self._index % (period * self.cfg.full_every) == 0
+        full = not self.quick or self._index % (period * self.cfg.full_every) == 0
+        quick = self.quick[self._index // (period * self.cfg.full_every) % len(self.quick)] if self.quick else None
         self._index += 1
         first, self._fresh = cut or self._fresh, False
         detect = first or self._lost or periodic
         if detect:
             full = full or first or self._lost
             self._lost = False
-            self._detect(image, self.detector if full else self.quick)
+            self._detect(image, self.detector if full or quick is None else quick)
         self._merge()
         for tr in self._tracks:
             size = float(np.linalg.norm(tr.raw[45] - tr.raw[36])) or 1.0

@@ -23,10 +23,12 @@ import cv2
 import numpy as np
 
 from training.boxfit import match
+from training import baselines  # noqa: F401  (registers the write-ups' baseline nets)
 from training import fidelity
 from training.dataset import Samples, make_splits
 from training.metrics import summarize
 from training.speed import AVERAGING, ms_per_face
+from training.train import udacity_rescale
 from vidkp.crop import to_gray
 from vidkp.landmarks import FaceLandmarker, LandmarkModel, default_weights_path, read_metadata
 from vidkp.shape import BoxRelation, box_from_landmarks
@@ -91,10 +93,12 @@ def predict(model: LandmarkModel, data: Samples, boxes: np.ndarray, mirror: bool
     return out
 
 
-def predict_whole_image(model: LandmarkModel, data: Samples, rescale: int = 250) -> np.ndarray:
+def predict_whole_image(model: LandmarkModel, data: Samples) -> np.ndarray:
     """Keypoints (n, 68, 2) with the seed write-up's own test framing: the whole image in gray,
-    shorter side rescaled to `rescale`, centre crop of the model's input size (no detector)."""
+    shorter side rescaled as in training (`udacity_rescale`), centre crop of the model's input size
+    (no detector)."""
     size = model.spec.size
+    rescale = udacity_rescale(size)
     out = np.zeros((len(data), 68, 2), np.float32)
     for i in range(len(data)):
         img = to_gray(data.image(i))

@@ -112,7 +112,7 @@ def plot_worst(weights: Path, data_dir: Path, out: Path, n: int = 12) -> list[tu
     for ax, i in zip(np.ravel(axes), worst):
         tile = face_tile(val.image(i), val.keypoints[i], pred[i])
         ax.imshow(cv2.cvtColor(tile, cv2.COLOR_BGR2RGB))
-        ax.set_title(f"{val.key(i).split('/')[-1][:24]}\nNME {100 * err[i]:.1f}%", fontsize=6)
+        ax.set_title(f"{Path(val.key(i)).stem}\nNME {100 * err[i]:.1f}%", fontsize=6)
     for ax in np.ravel(axes):
         ax.axis("off")
     fig.suptitle(f"{weights.parent.name}: worst validation faces (green labels, red prediction)", fontsize=8)

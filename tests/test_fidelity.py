@@ -72,6 +72,14 @@ def test_fidelity_of_a_mean_shape_predictor_and_of_a_perfect_one():
     assert f["closed_recall"] < 1.0
 
 
+def test_fidelity_measures_each_shape_over_its_own_eye_distance():
+    gt = np.stack([_face(lip_gap=g) for g in (0.0, 5.0, 10.0, 20.0)])
+    bigger = 1.5 * gt  # the same shapes, predicted 1.5x too large: the ratios are unchanged
+    f = fidelity(bigger, gt)
+    assert f["inner_lip_gap_spread"] == pytest.approx(1.0)
+    assert np.isnan(f["mouth_width_r"])  # the labelled width does not vary: no r
+
+
 def test_fidelity_leaves_out_faces_not_found():
     gt = np.stack([_face(lip_gap=g) for g in (0.0, 5.0, 10.0, 20.0)])
     pred = gt.copy()

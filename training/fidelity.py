@@ -1,8 +1,8 @@
 """Shape fidelity: do predicted points open and close with the face, not only sit near it on average?
 
 Measures per face, from 68 iBUG points (0-based: 36-41 the image-left eye, 42-47 the other,
-48-59 the outer lips, 60-67 the inner lips), each in units of the labelled outer-eye distance
-(points 36 and 45; the NME normaliser), so that predicted and labelled values share one unit:
+48-59 the outer lips, 60-67 the inner lips), each over the outer-eye distance (points 36 and 45)
+of the same points, as an analyst computes them from predicted points alone:
 - `inner_lip_gap`: |62 - 66|;
 - `outer_lip_height`: mean of |50 - 58| and |52 - 56|;
 - `eye_opening`: mean of |37 - 41|, |38 - 40|, |43 - 47|, |44 - 46|;
@@ -73,13 +73,13 @@ def pearson_and_spread(pred: np.ndarray, label: np.ndarray) -> tuple[float, floa
 
 
 def fidelity(pred: np.ndarray, gt: np.ndarray, found: np.ndarray | None = None) -> dict[str, float]:
-    """Fidelity of predicted points (n, 68, 2) against labels (n, 68, 2) over the found faces:
-    `<measure>_r`, `<measure>_spread` for each of `MEASURES`, `closed_n` (labelled-closed faces
-    among them) and `closed_recall` (share of those predicted closed; NaN when there are none)."""
+    """Fidelity of predicted points (n, 68, 2) against labels (n, 68, 2) over the found faces
+    (each set of points measured over its own outer-eye distance): `<measure>_r`,
+    `<measure>_spread` for each of `MEASURES`, `closed_n` (labelled-closed faces among them) and
+    `closed_recall` (share of those predicted closed; NaN when there are none)."""
     found = np.isfinite(pred).all(axis=(1, 2)) if found is None else np.asarray(found, bool)
     p, g = np.asarray(pred, np.float64)[found], np.asarray(gt, np.float64)[found]
-    iod = interocular(g)
-    mp, mg = measures(p, iod), measures(g, iod)
+    mp, mg = measures(p, interocular(p)), measures(g, interocular(g))
     out: dict[str, float] = {}
     for name in MEASURES:
         out[f"{name}_r"], out[f"{name}_spread"] = pearson_and_spread(mp[name], mg[name])

@@ -70,6 +70,8 @@ def test_fidelity_of_a_mean_shape_predictor_and_of_a_perfect_one():
     assert f["inner_lip_gap_r"] == pytest.approx(1.0)
     assert f["inner_lip_gap_spread"] == pytest.approx(0.5)
     assert f["closed_recall"] < 1.0
+    assert perfect["closed_false"] == 0.0
+    assert fidelity(0.0 * gt + _face(eye_open=3), gt)["closed_false"] == 1.0  # every eye called closed
 
 
 def test_fidelity_measures_each_shape_over_its_own_eye_distance():

@@ -20,7 +20,9 @@ def test_opening_loss_ignores_where_the_face_is_but_not_how_open_it_is():
     other = t.clone().reshape(4, 68, 2)
     other[:, 8] += 0.1  # the chin is in no pair
     assert opening_loss(other.reshape(4, 136), t).item() == 0.0
-    assert all(a != b for a, b in OPENING_PAIRS)
+    assert all(a != b for a, b in OPENING_PAIRS["all"])
+    assert opening_loss(closed.reshape(4, 136), t, pairs="eyes").item() < 1e-9  # lips are not in the eye pairs
+    assert opening_loss(closed.reshape(4, 136), t, pairs="lips").item() > 0.1
 
 
 def test_crop_units_are_the_network_output_units_of_the_crop():

@@ -13,7 +13,8 @@ For each measure over a set of faces: Pearson r of predicted with labelled value
 ratio (sd predicted / sd labelled; 1 keeps the labels' range, under 1 shrinks toward a mean
 shape). Closed eyes: the eye aspect ratio (EAR, mean over both eyes of (|37-41| + |38-40|) /
 (2 |36-39|) and its twin) under 0.2 marks an eye pair closed; `closed_recall` is the share of
-labelled-closed faces also predicted closed.
+labelled-closed faces also predicted closed, `closed_false` the share of labelled-open faces
+predicted closed.
 """
 from __future__ import annotations
 
@@ -75,25 +76,27 @@ def pearson_and_spread(pred: np.ndarray, label: np.ndarray) -> tuple[float, floa
 def fidelity(pred: np.ndarray, gt: np.ndarray, found: np.ndarray | None = None) -> dict[str, float]:
     """Fidelity of predicted points (n, 68, 2) against labels (n, 68, 2) over the found faces
     (each set of points measured over its own outer-eye distance): `<measure>_r`,
-    `<measure>_spread` for each of `MEASURES`, `closed_n` (labelled-closed faces among them) and
-    `closed_recall` (share of those predicted closed; NaN when there are none)."""
+    `<measure>_spread` for each of `MEASURES`, `closed_n` (labelled-closed faces among them),
+    `closed_recall` (share of those predicted closed; NaN when there are none) and `closed_false`
+    (share of the other faces predicted closed)."""
     found = np.isfinite(pred).all(axis=(1, 2)) if found is None else np.asarray(found, bool)
     p, g = np.asarray(pred, np.float64)[found], np.asarray(gt, np.float64)[found]
     mp, mg = measures(p, interocular(p)), measures(g, interocular(g))
     out: dict[str, float] = {}
     for name in MEASURES:
         out[f"{name}_r"], out[f"{name}_spread"] = pearson_and_spread(mp[name], mg[name])
-    closed = eye_aspect_ratio(g) < CLOSED_EAR
+    closed, pred_closed = eye_aspect_ratio(g) < CLOSED_EAR, eye_aspect_ratio(p) < CLOSED_EAR
     out["closed_n"] = int(closed.sum())
-    out["closed_recall"] = float((eye_aspect_ratio(p[closed]) < CLOSED_EAR).mean()) if closed.any() else float("nan")
+    out["closed_recall"] = float(pred_closed[closed].mean()) if closed.any() else float("nan")
+    out["closed_false"] = float(pred_closed[~closed].mean()) if (~closed).any() else float("nan")
     return out
 
 
 def table(rows: list[dict]) -> str:
     """Markdown table of the fidelity keys of evaluation rows (r / spread per measure)."""
-    head = ["model", "set", "setting", "n", *MEASURES, "closed eyes found closed"]
+    head = ["model", "set", "setting", "n", *MEASURES, "closed eyes found closed", "open eyes called closed"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head),
-             "| | | | | " + " | ".join("r / spread" for _ in MEASURES) + " | |"]
+             "| | | | | " + " | ".join("r / spread" for _ in MEASURES) + " | | |"]
     for r in rows:
         if "inner_lip_gap_r" not in r:
             continue
@@ -101,5 +104,6 @@ def table(rows: list[dict]) -> str:
         cells = [str(r["model"]), str(r["set"]), str(r["setting"]), str(n)]
         cells += [f"{r[f'{m}_r']:.2f} / {r[f'{m}_spread']:.2f}" for m in MEASURES]
         cells.append(f"{round(r['closed_recall'] * r['closed_n'])} of {r['closed_n']}" if r["closed_n"] else "-")
+        cells.append(f"{100 * r['closed_false']:.1f}%")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

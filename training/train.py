@@ -78,22 +78,26 @@ def sample_pool(keypoints: np.ndarray, turned_repeat: int = 1, turned_min: float
     return np.repeat(np.arange(len(keypoints)), np.where(turned, turned_repeat, 1))
 
 
-# Point pairs whose differences are the face's openings (0-based iBUG): inner lips, outer lips, eyelids.
-OPENING_PAIRS = ((61, 67), (62, 66), (63, 65), (50, 58), (51, 57), (52, 56), (37, 41), (38, 40), (43, 47), (44, 46))
+# Point pairs whose differences are the face's openings (0-based iBUG), by group.
+LIP_PAIRS = ((61, 67), (62, 66), (63, 65), (50, 58), (51, 57), (52, 56))
+EYELID_PAIRS = ((37, 41), (38, 40), (43, 47), (44, 46))
+OPENING_PAIRS = {"all": LIP_PAIRS + EYELID_PAIRS, "lips": LIP_PAIRS, "eyes": EYELID_PAIRS}
 
 
-def opening_loss(pred: torch.Tensor, target: torch.Tensor, wing_w: float = 8.0, wing_eps: float = 1.5) -> torch.Tensor:
-    """Wing loss on the difference vectors of `OPENING_PAIRS` (pred and target (n, 136) in crop units):
-    penalises a mouth or an eye predicted more closed or open than labelled, whatever the position."""
-    a, b = (torch.tensor(i) for i in zip(*OPENING_PAIRS))
+def opening_loss(pred: torch.Tensor, target: torch.Tensor, wing_w: float = 8.0, wing_eps: float = 1.5,
+                 pairs: str = "all") -> torch.Tensor:
+    """Wing loss on the difference vectors of `OPENING_PAIRS[pairs]` (pred and target (n, 136) in crop
+    units): penalises a mouth or an eye predicted more closed or open than labelled, whatever the position."""
+    a, b = (torch.tensor(i) for i in zip(*OPENING_PAIRS[pairs]))
     p, t = pred.reshape(-1, 68, 2), target.reshape(-1, 68, 2)
     return wing_loss(p[:, a] - p[:, b], t[:, a] - t[:, b], wing_w, wing_eps)
 
 
 def losses(net: nn.Module, crops: np.ndarray, tgts: np.ndarray, labels: np.ndarray, recipe: str, size: int,
-           wing_w: float = 8.0, wing_eps: float = 1.5, opening_weight: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Point loss (plus `opening_weight` x `opening_loss`) and face-score loss of one batch (crops (n, S, S)
-    uint8, targets (n, 68, 2), labels (n,))."""
+           wing_w: float = 8.0, wing_eps: float = 1.5, opening_weight: float = 0.0, opening_pairs: str = "all"
+           ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Point loss (plus `opening_weight` x `opening_loss` over `opening_pairs`) and face-score loss of one
+    batch (crops (n, S, S) uint8, targets (n, 68, 2), labels (n,))."""
     dev = next(net.parameters()).device
     x = torch.from_numpy(crops.astype(np.float32)[:, None] / 255.0).to(dev)
     y = torch.from_numpy(tgts.reshape(len(tgts), -1)).to(dev)
@@ -104,7 +108,7 @@ def losses(net: nn.Module, crops: np.ndarray, tgts: np.ndarray, labels: np.ndarr
     pos = lab > 0.5
     pl = point_loss(out[pos, :136], y[pos], recipe, size, wing_w, wing_eps) if pos.any() else torch.zeros(())
     if opening_weight and pos.any():
-        pl = pl + opening_weight * opening_loss(out[pos, :136], y[pos], wing_w, wing_eps)
+        pl = pl + opening_weight * opening_loss(out[pos, :136], y[pos], wing_w, wing_eps, opening_pairs)
     return pl, nn.functional.binary_cross_entropy_with_logits(out[:, 136], lab)
 
 
@@ -268,6 +272,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--wing-eps", type=float, default=1.5)
     ap.add_argument("--opening-weight", type=float, default=0.0,
                     help="weight of an added wing loss on the lip and eyelid openings (haar recipe; 0: off)")
+    ap.add_argument("--opening-pairs", choices=sorted(OPENING_PAIRS), default="all",
+                    help="which openings --opening-weight applies to")
     ap.add_argument("--init", help="start from these weights (safetensors; fine-tuning) instead of at random")
     ap.add_argument("--score-weight", type=float, default=1.0)
     ap.add_argument("--aug", default="{}", help="JSON overrides of training.transforms.AugmentConfig")
@@ -353,7 +359,8 @@ def main(argv: list[str] | None = None) -> None:
 
     for crops, tgts, labels in batch_stream(make, step, steps, a.workers):
         net.train()
-        pl, sl = losses(net, crops, tgts, labels, a.recipe, spec.size, a.wing_w, a.wing_eps, a.opening_weight)
+        pl, sl = losses(net, crops, tgts, labels, a.recipe, spec.size, a.wing_w, a.wing_eps, a.opening_weight,
+                        a.opening_pairs)
         loss = pl + a.score_weight * sl
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -53,6 +53,8 @@ def test_pearson_and_spread_see_shrinkage_that_correlation_alone_hides():
     r, spread = pearson_and_spread(label[::-1].copy(), label)
     assert r == pytest.approx(-1.0) and spread == pytest.approx(1.0)
     assert np.isnan(pearson_and_spread(label[:2], label[:2])[0])
+    r, spread = pearson_and_spread(np.full(5, 0.3), label)
+    assert np.isnan(r) and spread == 0.0
 
 
 def test_fidelity_of_a_mean_shape_predictor_and_of_a_perfect_one():

@@ -70,6 +70,8 @@ def pearson_and_spread(pred: np.ndarray, label: np.ndarray) -> tuple[float, floa
     x, y = pred[ok], label[ok]
     if ok.sum() < 3 or y.std() == 0:
         return float("nan"), float("nan")
+    if x.std() == 0:  # a constant prediction: no correlation, no spread
+        return float("nan"), 0.0
     return float(np.corrcoef(x, y)[0, 1]), float(x.std() / y.std())
 
 

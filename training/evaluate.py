@@ -22,9 +22,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from training.boxfit import match
 from training import baselines  # noqa: F401  (registers the write-ups' baseline nets)
 from training import fidelity
+from training.boxfit import match
 from training.dataset import Samples, make_splits
 from training.metrics import summarize
 from training.speed import AVERAGING, ms_per_face

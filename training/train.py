@@ -8,7 +8,8 @@ progress lines, loss curves in `OUT/curves.csv`, and the final weights exported 
 
 Recipes: `haar` (default models: crops made from Haar-like boxes as inference makes them,
 strong augmentation, negatives for the face score, wing loss, AdamW + cosine) and `udacity`
-(the NaimishNet write-up: whole image Rescale(250) + RandomCrop(224), SmoothL1, Adam 1e-3).
+(the NaimishNet write-up: whole image Rescale(250) + RandomCrop(224), SmoothL1, Adam 1e-3; for other
+input sizes the rescale keeps the ratio 250 / 224, e.g. Rescale(100) + RandomCrop(90)).
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
+from training import baselines  # noqa: F401  (registers the write-ups' baseline nets)
 from training import transforms as T
 from training.boxfit import fit_relation, matched_residuals
 from training.export import save_checkpoint
@@ -77,20 +79,53 @@ def sample_pool(keypoints: np.ndarray, turned_repeat: int = 1, turned_min: float
     return np.repeat(np.arange(len(keypoints)), np.where(turned, turned_repeat, 1))
 
 
+# Point pairs whose differences are the face's openings (0-based iBUG), by group.
+LIP_PAIRS = ((61, 67), (62, 66), (63, 65), (50, 58), (51, 57), (52, 56))
+EYELID_PAIRS = ((37, 41), (38, 40), (43, 47), (44, 46))
+OPENING_PAIRS = {"all": LIP_PAIRS + EYELID_PAIRS, "lips": LIP_PAIRS, "eyes": EYELID_PAIRS}
+
+
+def opening_loss(pred: torch.Tensor, target: torch.Tensor, wing_w: float = 8.0, wing_eps: float = 1.5,
+                 pairs: str = "all") -> torch.Tensor:
+    """Wing loss on the difference vectors of `OPENING_PAIRS[pairs]` (pred and target (n, 136) in crop
+    units): penalises a mouth or an eye predicted more closed or open than labelled, whatever the position."""
+    a, b = (torch.tensor(i) for i in zip(*OPENING_PAIRS[pairs]))
+    p, t = pred.reshape(-1, 68, 2), target.reshape(-1, 68, 2)
+    return wing_loss(p[:, a] - p[:, b], t[:, a] - t[:, b], wing_w, wing_eps)
+
+
 def losses(net: nn.Module, crops: np.ndarray, tgts: np.ndarray, labels: np.ndarray, recipe: str, size: int,
-           wing_w: float = 8.0, wing_eps: float = 1.5) -> tuple[torch.Tensor, torch.Tensor]:
-    """Point loss and face-score loss of one batch (crops (n, S, S) uint8, targets (n, 68, 2), labels (n,))."""
+           wing_w: float = 8.0, wing_eps: float = 1.5, opening_weight: float = 0.0, opening_pairs: str = "all"
+           ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Point loss (plus `opening_weight` x `opening_loss` over `opening_pairs`) and face-score loss of one
+    batch (crops (n, S, S) uint8, targets (n, 68, 2), labels (n,))."""
     dev = next(net.parameters()).device
     x = torch.from_numpy(crops.astype(np.float32)[:, None] / 255.0).to(dev)
     y = torch.from_numpy(tgts.reshape(len(tgts), -1)).to(dev)
     lab = torch.from_numpy(labels).to(dev)
     out = net(x)
-    if recipe == "udacity":  # the write-up's units: (px - 100) / 50 at 224 px
-        k = size / 50.0
-        return nn.functional.smooth_l1_loss(out[:, :136] * k, y * k), torch.zeros(())
+    if recipe == "udacity":
+        return point_loss(out[:, :136], y, recipe, size, wing_w, wing_eps), torch.zeros(())
     pos = lab > 0.5
-    pl = wing_loss(out[pos, :136], y[pos], wing_w, wing_eps) if pos.any() else torch.zeros(())
+    pl = point_loss(out[pos, :136], y[pos], recipe, size, wing_w, wing_eps) if pos.any() else torch.zeros(())
+    if opening_weight and pos.any():
+        pl = pl + opening_weight * opening_loss(out[pos, :136], y[pos], wing_w, wing_eps, opening_pairs)
     return pl, nn.functional.binary_cross_entropy_with_logits(out[:, 136], lab)
+
+
+def point_loss(pred: torch.Tensor, target: torch.Tensor, recipe: str, size: int, wing_w: float = 8.0,
+               wing_eps: float = 1.5) -> torch.Tensor:
+    """The recipe's point loss of (n, 136) predictions and targets in crop units (crop side 1, origin at
+    the centre): wing for `haar`, SmoothL1 in the write-up's units ((px - 100) / 50 at 224 px) for `udacity`."""
+    if recipe == "udacity":
+        k = size / 50.0
+        return nn.functional.smooth_l1_loss(pred * k, target * k)
+    return wing_loss(pred, target, wing_w, wing_eps)
+
+
+def crop_units(points: np.ndarray, boxes: np.ndarray, spec: CropSpec) -> np.ndarray:
+    """Image points (n, 68, 2) in the crop units of each box's crop (n, 68, 2), as the networks output them."""
+    return np.stack([apply_matrix(p, box_matrix(b, spec)) / spec.size - 0.5 for p, b in zip(points, boxes)])
 
 
 def haar_batch(data: Samples, idx: np.ndarray, rel: BoxRelation, spec: CropSpec, rng: np.random.Generator,
@@ -125,14 +160,19 @@ def haar_batch(data: Samples, idx: np.ndarray, rel: BoxRelation, spec: CropSpec,
     return np.stack(crops), np.stack(tgts), np.asarray(labels, np.float32)
 
 
+def udacity_rescale(size: int) -> int:
+    """Shorter image side (px) the udacity recipe rescales to before cropping `size` px: 250 for 224."""
+    return round(250 * size / 224)
+
+
 def udacity_batch(data: Samples, idx: np.ndarray, spec: CropSpec, rng: np.random.Generator
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The write-up's pipeline: gray, Rescale(250) (shorter side), RandomCrop(224)."""
-    crops, tgts = [], []
+    """The write-up's pipeline: gray, Rescale(250) (shorter side), RandomCrop(224) (`udacity_rescale`)."""
+    crops, tgts, r = [], [], udacity_rescale(spec.size)
     for i in idx:
         img, kps = to_gray(data.image(i)), data.keypoints[i].astype(np.float64)
         h, w = img.shape
-        nh, nw = (int(250 * h / w), 250) if h > w else (250, int(250 * w / h))
+        nh, nw = (int(r * h / w), r) if h > w else (r, int(r * w / h))
         img = cv2.resize(img, (nw, nh))
         kps = kps * [nw / w, nh / h]
         top, left = int(rng.integers(0, nh - spec.size + 1)), int(rng.integers(0, nw - spec.size + 1))
@@ -147,7 +187,7 @@ def udacity_crop_spec(data: Samples, haar: dict[str, np.ndarray], rel: BoxRelati
     for i in range(len(data)):
         h, w = data.image(i).shape[:2]
         box = box_from_landmarks(data.keypoints[i], rel)[0]
-        crop_side = min(h, w) * size / 250.0
+        crop_side = min(h, w) * size / udacity_rescale(size)
         ratios.append(crop_side / box[2])
         shifts.append((h / 2.0 - (box[1] + box[3] / 2)) / box[3])
     return CropSpec(size=size, scale=float(np.median(ratios)), shift=float(np.median(shifts)), gray=True)
@@ -231,6 +271,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--wd", type=float, default=1e-4)
     ap.add_argument("--wing-w", type=float, default=8.0)
     ap.add_argument("--wing-eps", type=float, default=1.5)
+    ap.add_argument("--opening-weight", type=float, default=0.0,
+                    help="weight of an added wing loss on the lip and eyelid openings (haar recipe; 0: off)")
+    ap.add_argument("--opening-pairs", choices=sorted(OPENING_PAIRS), default="all",
+                    help="which openings --opening-weight applies to")
     ap.add_argument("--init", help="start from these weights (safetensors; fine-tuning) instead of at random")
     ap.add_argument("--score-weight", type=float, default=1.0)
     ap.add_argument("--aug", default="{}", help="JSON overrides of training.transforms.AugmentConfig")
@@ -298,9 +342,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"resumed at step {step}", flush=True)
     curves = out / "curves.csv"
     if step == 0:
-        curves.write_text("step,epoch,seconds,lr,loss,point_loss,score_loss,val_mean_nme,val_failure,val_score_neg_acc\n")
+        curves.write_text("step,epoch,seconds,lr,loss,point_loss,score_loss,val_mean_nme,val_failure,val_score_neg_acc,"
+                          "val_point_loss\n")
 
     val_boxes = box_from_landmarks(val.keypoints, rel)
+    val_targets = crop_units(val.keypoints, val_boxes, spec).reshape(len(val), -1)
     run_loss = np.zeros(3)
     n_run = 0
     t_start = time.time() - elapsed
@@ -314,7 +360,8 @@ def main(argv: list[str] | None = None) -> None:
 
     for crops, tgts, labels in batch_stream(make, step, steps, a.workers):
         net.train()
-        pl, sl = losses(net, crops, tgts, labels, a.recipe, spec.size, a.wing_w, a.wing_eps)
+        pl, sl = losses(net, crops, tgts, labels, a.recipe, spec.size, a.wing_w, a.wing_eps, a.opening_weight,
+                        a.opening_pairs)
         loss = pl + a.score_weight * sl
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -331,6 +378,8 @@ def main(argv: list[str] | None = None) -> None:
             net.eval()
             pred, _ = predict_boxes(net, spec, val.images, val_boxes)
             m = summarize(pred, val.keypoints)
+            val_pl = point_loss(torch.from_numpy(crop_units(pred, val_boxes, spec).reshape(len(pred), -1)),
+                                torch.from_numpy(val_targets), a.recipe, spec.size, a.wing_w, a.wing_eps).item()
             neg_acc = float("nan")
             if getattr(net, "has_score", False):
                 nrng = np.random.default_rng([a.seed, 10**9])
@@ -344,9 +393,9 @@ def main(argv: list[str] | None = None) -> None:
             with curves.open("a") as f:
                 csv.writer(f).writerow([step, f"{step * a.batch / len(data):.2f}", f"{el:.0f}", f"{lr:.2e}",
                                         *(f"{v:.5f}" for v in rl), f"{m['mean']:.5f}", f"{m['failure']:.4f}",
-                                        f"{neg_acc:.4f}"])
+                                        f"{neg_acc:.4f}", f"{val_pl:.5f}"])
             print(f"step {step}/{steps} ep {step * a.batch / len(data):.1f} {el / 60:.1f} min loss {rl[0]:.4f} "
-                  f"(pts {rl[1]:.4f} score {rl[2]:.4f}) val NME {100 * m['mean']:.2f}% fail {100 * m['failure']:.1f}% "
+                  f"(pts {rl[1]:.4f} score {rl[2]:.4f}) val pts {val_pl:.4f} NME {100 * m['mean']:.2f}% fail {100 * m['failure']:.1f}% "
                   f"score acc {neg_acc:.3f}", flush=True)
             run_loss[:] = 0
             n_run = 0

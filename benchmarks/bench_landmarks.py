@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from training.speed import AVERAGING, ms_per_face
-from training import nets
+from training import baselines, nets  # noqa: F401 - baselines registers the write-ups' nets
 from vidkp.landmarks import default_weights_path
 
 

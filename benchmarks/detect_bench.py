@@ -51,7 +51,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from benchmarks.gtvideo import EXTRA_KINDS, KINDS, load_faces, make_clip
+from benchmarks.gtvideo import EXTRA_KINDS, KINDS, generated_clips, load_faces
 from benchmarks.iou_tracker import Tracker
 from benchmarks.track_bench import REAL_SHOTS, Output, dlib_hog68, match_truth, score_generated, score_real
 from vidkp.detect.haar import video_detector
@@ -328,19 +328,15 @@ def main() -> None:
     faces = load_faces(a.data, a.people, limit=2 * len(kinds) * a.clips_per_kind, seed=1)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for r in range(a.clips_per_kind):
-            for i, kind in enumerate(kinds):
-                j = 2 * (r * len(kinds) + i)
-                clip = make_clip(kind, faces[j: j + 2], n_frames=a.frames, seed=100 * r + i)
-                path = clip.write(Path(tmp) / f"{kind}{r}.mp4")
-                visible = np.isfinite(clip.points[:, :, 0, 0])
-                for name, (run, fps, stages) in timed(methods, path, a.rounds).items():
-                    which, _ = match_truth(clip.points, run.outs)
-                    worst, missed = new_face_latency(which, visible, clip.full)
-                    rows.append({"clip": f"{kind}{r}", **_row(name, fps, stages),
-                                 **score_generated(kind, clip.points, run.outs),
-                                 "latency_max": worst, "never_found": missed,
-                                 "visible_faces": int(visible.sum()), "found_faces": int((which >= 0).sum())})
+        for kind, r, clip, path in generated_clips(faces, kinds, a.clips_per_kind, a.frames, tmp):
+            visible = np.isfinite(clip.points[:, :, 0, 0])
+            for name, (run, fps, stages) in timed(methods, path, a.rounds).items():
+                which, _ = match_truth(clip.points, run.outs)
+                worst, missed = new_face_latency(which, visible, clip.full)
+                rows.append({"clip": f"{kind}{r}", **_row(name, fps, stages),
+                             **score_generated(kind, clip.points, run.outs),
+                             "latency_max": worst, "never_found": missed,
+                             "visible_faces": int(visible.sum()), "found_faces": int((which >= 0).sum())})
     gen = pd.DataFrame(rows)
     print("## Generated clips, per clip (frames/s median of rounds; ms per frame; latency in frames)\n")
     print(gen.drop(columns=["jitter", "visible_faces", "found_faces"]).to_string(index=False))

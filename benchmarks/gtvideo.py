@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -210,3 +211,14 @@ def make_clip(kind: str, faces: list[LabelledFace], n_frames: int = 90, fps: flo
             frame = np.clip(frame + rng.normal(0, 4.0, frame.shape), 0, 255).astype(np.uint8)
         frames.append(frame)
     return GTClip(kind, fps, frames, truth, full)
+
+
+def generated_clips(faces: list[LabelledFace], kinds: Sequence[str], per_kind: int, n_frames: int,
+                    folder: str | Path) -> Iterator[tuple[str, int, GTClip, Path]]:
+    """(kind, index, clip, mp4 path) for `per_kind` clips of each kind, written to `folder`: two
+    faces a clip, taken from `faces` in order (kind by kind, then the next round), seeded by position."""
+    for r in range(per_kind):
+        for i, kind in enumerate(kinds):
+            j = 2 * (r * len(kinds) + i)
+            clip = make_clip(kind, faces[j: j + 2], n_frames=n_frames, seed=100 * r + i)
+            yield kind, r, clip, clip.write(Path(folder) / f"{kind}{r}.mp4")

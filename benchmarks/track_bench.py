@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from benchmarks.gtvideo import KINDS, MOVING, load_faces, make_clip
+from benchmarks.gtvideo import KINDS, MOVING, generated_clips, load_faces
 from vidkp.detect.haar import HaarDetector, video_detector
 from vidkp.tracking.follow import FaceFollower, FollowConfig
 from training import nets
@@ -211,15 +211,11 @@ def main() -> None:
     faces = load_faces(args.data, args.people, limit=2 * len(KINDS) * args.clips_per_kind, seed=1)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for r in range(args.clips_per_kind):
-            for i, kind in enumerate(KINDS):
-                j = 2 * (r * len(KINDS) + i)
-                clip = make_clip(kind, faces[j : j + 2], n_frames=args.frames, seed=100 * r + i)
-                path = clip.write(Path(tmp) / f"{kind}{r}.mp4")
-                for name, m in methods.items():
-                    outs, secs = run_method(m, path)
-                    rows.append({"clip": kind, "method": name, **score_generated(kind, clip.points, outs),
-                                 "fps": len(outs) / secs})
+        for kind, _, clip, path in generated_clips(faces, KINDS, args.clips_per_kind, args.frames, tmp):
+            for name, m in methods.items():
+                outs, secs = run_method(m, path)
+                rows.append({"clip": kind, "method": name, **score_generated(kind, clip.points, outs),
+                             "fps": len(outs) / secs})
     gen = pd.DataFrame(rows)
     overall = gen.groupby("method").agg(coverage=("coverage", "mean"), nme=("nme", "mean"), fps=("fps", "mean"),
                                         id_switches=("id_switches", "sum"), false_per_frame=("false_per_frame", "mean"))

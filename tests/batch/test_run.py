@@ -143,3 +143,17 @@ def test_real_videos_and_photos_end_to_end(shared_data, weights, ray_session, tm
         assert m.loc[str(shared_data / "images" / name), "status"] == "ok"
     cap = cv2.VideoCapture(str(tmp_path / "ann" / "short_hamilton_clip.mp4"))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 275
+
+
+def test_files_passed_over_are_in_the_summary_and_the_manifest_as_skipped(tmp_path, weights):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "party.gif").write_bytes(b"GIF89a")
+    (data / "loop").symlink_to(data)
+    s = vidkp.run([data], tmp_path / "out", workers=0, weights=weights)
+    assert s.skipped_files == [(str(data / "loop"), f"directory already walked as {data}"),
+                               (str(data / "party.gif"), "not a known video or image extension (.gif)")]
+    m = vidkp.load_manifest(tmp_path / "out").set_index("video")
+    assert m.loc[str(data / "party.gif"), ["kind", "status"]].tolist() == ["video", "skipped"]
+    assert m.loc[str(data / "loop"), ["kind", "status"]].tolist() == ["directory", "skipped"]
+    assert s.exit_code == 0 and not s.failed

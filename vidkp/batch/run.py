@@ -255,8 +255,9 @@ def run(inputs: str | os.PathLike | Iterable[str | os.PathLike], out: str | os.P
             _remove_stale_annotations(config.annotate)
         raise
     finally:  # also on Ctrl-C: the manifest lists what is finished so far
-        skipped_recs = {s.path: InputSummary(video=s.path, kind=kind_of(s.path), status="skipped", error=s.reason,
-                                             marked=False).record() for s in passed_over}
+        skipped_recs = {s.path: InputSummary(video=s.path, kind="directory" if os.path.isdir(s.path) else kind_of(s.path),
+                                             status="skipped", error=s.reason, marked=False).record()
+                        for s in passed_over}
         all_recs = _merge_manifest(out, {**skipped_recs, **unfinished})
     manifest = join(out, MANIFEST)
     wanted = {s.path for s in sources}

@@ -128,7 +128,7 @@ def run_cmd(
     weights: Optional[Path] = typer.Option(None, "--weights", help="Landmark model (.safetensors). "
                                            "Default: the shipped model."),
     settings: List[str] = typer.Option([], "--set", metavar="KEY=VALUE",
-                                       help="Any other setting of vidkp.RunConfig, e.g. --set follow.max_gap=30 "
+                                       help="Any other setting of vidkp.RunConfig, e.g. --set follow.max_gap=30, --set video.min_neighbors=5 "
                                             "or --set still.jitter=0 (repeatable; see docs/reference.md)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log details to stderr."),

@@ -1,6 +1,7 @@
 """One config tree: `RunConfig` holds every setting of `vidkp run` once, with its type and meaning,
-and nests the tracker's (`follow`: `vidkp.tracking.follow.FollowConfig`) and the still-image
-search's (`still`: `vidkp.landmarker.StillConfig`) settings instead of copying them.
+and nests the tracker's (`follow`: `vidkp.tracking.follow.FollowConfig`), the video detector's
+(`video`: `vidkp.detect.haar.VideoDetectorConfig`) and the still-image search's (`still`:
+`vidkp.landmarker.StillConfig`) settings instead of copying them.
 
 Precedence is decided in one place (`RunConfig.from_options`): explicit argument, else default.
 No settings file is read. `output_params()` lists the settings that change the rows written;
@@ -16,6 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from vidkp.detect.haar import VideoDetectorConfig
 from vidkp.errors import InputError
 from vidkp.io.storage import is_uri
 from vidkp.landmarker import StillConfig
@@ -73,6 +75,8 @@ class RunConfig:
     """Each segment after the first starts its tracker this long before its own first frame."""
     follow: FollowConfig = field(default_factory=FollowConfig)
     """How faces are followed through a video (detector schedule, thresholds, smoothing)."""
+    video: VideoDetectorConfig = field(default_factory=VideoDetectorConfig)
+    """How video frames are searched for faces (Haar settings)."""
     still: StillConfig = field(default_factory=StillConfig)
     """How a still image is searched."""
 
@@ -100,12 +104,12 @@ class RunConfig:
     def from_options(cls, **options: Any) -> "RunConfig":
         """Build from keyword options; None means 'use the default' (the one precedence rule).
 
-        Keys are field names; `follow` and `still` take their config object or a dict of its
+        Keys are field names; `follow`, `video` and `still` take their config object or a dict of its
         fields; "follow.max_gap"-style dotted keys and the `SHORTHANDS` set one nested field. A
         string value for a nested field is converted to the field's type ("30", "0.4", "true",
         "none", "auto"), as `vidkp run --set KEY=VALUE` passes them."""
         known = {f.name for f in fields(cls)}
-        nested: dict[str, dict[str, Any]] = {"follow": {}, "still": {}}
+        nested: dict[str, dict[str, Any]] = {"follow": {}, "still": {}, "video": {}}
         given: dict[str, Any] = {}
         for key, value in options.items():
             if value is None:
@@ -120,7 +124,7 @@ class RunConfig:
                 given[key] = value
             else:
                 raise InputError(f"unknown run option {key!r}; known: {sorted(known | set(SHORTHANDS))} "
-                                "and follow.* / still.* fields")
+                                "and follow.* / still.* / video.* fields")
         for key in ("weights", "annotate"):
             if key in given:
                 given[key] = str(given[key])
@@ -150,6 +154,7 @@ class RunConfig:
             "annotate": (self.annotate if is_uri(self.annotate) else str(Path(self.annotate).resolve()))
             if self.annotate else None,
             "follow": asdict(self.follow),
+            "video": asdict(self.video),
             "still": asdict(self.still),
             **({"style": self.style} if self.annotate else {}),
         }
@@ -165,12 +170,17 @@ def _with(obj: Any, values: dict[str, Any], name: str) -> Any:
     unknown = sorted(set(values) - names)
     if unknown:
         raise InputError(f"unknown setting {name}.{unknown[0]}; known: {', '.join(sorted(names))}")
-    converted = {k: _convert(v, hints[k], f"{name}.{k}") if isinstance(v, str) else v for k, v in values.items()}
+    converted = {k: _convert(v, hints[k], f"{name}.{k}") if isinstance(v, str)
+                 else tuple(v) if isinstance(v, list) and typing.get_origin(hints[k]) is tuple else v
+                 for k, v in values.items()}
     return replace(obj, **converted)
 
 
 def _convert(text: str, hint: Any, name: str) -> Any:
     """`text` as a value of type `hint` (int, float, bool, None, str, literals and unions of them)."""
+    if typing.get_origin(hint) is tuple:  # tuple[T, ...]: comma-separated values
+        item = typing.get_args(hint)[0]
+        return tuple(_convert(part, item, name) for part in text.split(",") if part.strip())
     options = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union else (hint,)
     low = text.strip().lower()
     for opt in options:

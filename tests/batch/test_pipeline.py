@@ -85,3 +85,13 @@ def test_annotation_paths_keep_the_relative_layout():
     assert str(annotation_path("ANN", Source("in/sub/a.avi", "video", "sub/a.avi"))) == "ANN/sub/a.mp4"
     assert str(annotation_path("ANN", Source("x/b.JPG", "image", "b.JPG"))) == "ANN/b.jpg"
     assert str(annotation_path("ANN", Source("x/c.pgm", "image", "c.pgm"))) == "ANN/c.png"
+
+
+def test_video_detector_settings_reach_the_follower(weights):
+    from vidkp.batch.pipeline import Pipeline
+    from vidkp.config import RunConfig
+
+    config = RunConfig.from_options(weights=weights, **{"video.min_neighbors": "5", "video.quick_downscale": "3"})
+    follower = Pipeline(config).video_follower
+    assert follower.detector.min_neighbors == 5 and follower.detector.downscale == 1.0
+    assert [q.downscale for q in follower.quick] == [3.0] and follower.quick[0].contrast == "clahe"

@@ -99,8 +99,10 @@ class Pipeline:
         # are followed with the video detectors, single pass
         self.landmarker = FaceLandmarker(config.weights, detector=still_detector(config.min_face, config.image_max_side),
                                          config=config.still, threads=threads)
-        self.video_follower = FaceFollower(self.landmarker.model, video_detector(config.min_face, config.max_side),
-                                           config.follow, quick=video_detector(config.min_face, config.max_side, downscale=2))
+        video = config.video
+        self.video_follower = FaceFollower(
+            self.landmarker.model, video_detector(config.min_face, config.max_side, config=video), config.follow,
+            quick=video_detector(config.min_face, config.max_side, downscale=video.quick_downscale, config=video))
         self.annotator = Annotator(style=config.style)
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)

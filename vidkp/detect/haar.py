@@ -7,6 +7,7 @@ exactly that convention, so boxes from another detector should be mapped to it f
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -156,8 +157,27 @@ def fallback_detector(detector: HaarDetector) -> HaarDetector:
     return detector.replace(min_neighbors=1)
 
 
-def video_detector(min_face: int = 24, max_side: int = 640, downscale: float = 1.0) -> HaarDetector:
-    """The detector for video passes: the default cascade at `min_neighbors=3` on a CLAHE-
-    normalised frame (local contrast finds dark or low-contrast faces). `downscale=2` gives the
-    follower's quick passes."""
-    return HaarDetector(min_face=min_face, max_side=max_side, min_neighbors=3, contrast="clahe", downscale=downscale)
+@dataclass(frozen=True)
+class VideoDetectorConfig:
+    """The Haar settings of video passes (`HaarDetector`'s arguments besides `min_face` and
+    `max_side`, which `RunConfig` holds). Defaults: the default cascade at `min_neighbors=3` on a
+    CLAHE-normalised frame (local contrast finds dark or low-contrast faces)."""
+
+    cascades: tuple[str, ...] = ("default",)
+    min_neighbors: int = 3
+    scale_factor: float = 1.1
+    contrast: str = "clahe"
+    rolls: tuple[float, ...] = (0.0,)
+    """Also search the frame rotated by these angles (degrees; 0: as it is)."""
+    quick_downscale: float = 2.0
+    """The follower's quick passes search the frame downscaled this much more (large faces only)."""
+
+
+def video_detector(min_face: int = 24, max_side: int = 640, downscale: float = 1.0,
+                   config: VideoDetectorConfig | None = None) -> HaarDetector:
+    """The detector for video passes, with `config`'s settings (default `VideoDetectorConfig()`);
+    `downscale=config.quick_downscale` gives the follower's quick passes."""
+    c = config or VideoDetectorConfig()
+    return HaarDetector(min_face=min_face, max_side=max_side, scale_factor=c.scale_factor,
+                        min_neighbors=c.min_neighbors, cascades=c.cascades, contrast=c.contrast,
+                        downscale=downscale, rolls=c.rolls)

@@ -33,7 +33,7 @@ def test_nested_settings_are_set_not_copied_and_survive_json():
     assert RunConfig.from_json(c.to_json()) == c
     v = RunConfig.from_options(**{"video.cascades": "default,alt2", "video.rolls": "0,20,-20", "video.min_neighbors": "5"})
     assert (v.video.cascades, v.video.rolls, v.video.min_neighbors) == (("default", "alt2"), (0.0, 20.0, -20.0), 5)
-    assert RunConfig.from_json(v.to_json()) == v and v.output_params()["video"]["rolls"] == (0.0, 20.0, -20.0)
+    assert RunConfig.from_json(v.to_json()) == v and v.output_params()["video"]["rolls"] == [0.0, 20.0, -20.0]
     assert c.output_params()["follow"]["max_gap"] == 30
     assert RunConfig.from_options(images_per_task="2", address="auto", weights="w.safetensors").images_per_task == 2
     with pytest.raises(InputError, match="follow.max_gap: cannot read 'many'"):

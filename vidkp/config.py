@@ -142,8 +142,9 @@ class RunConfig:
         return cls.from_options(**json.loads(text))
 
     def output_params(self) -> dict[str, Any]:
-        """The options that change what is written; stored in OUT/_run.json and compared on resume."""
-        return {
+        """The options that change what is written, as JSON values (tuples become lists); stored in
+        OUT/_run.json and compared on resume."""
+        return json.loads(json.dumps({
             "every": self.every,
             "max_frames": self.max_frames,
             "min_face": self.min_face,
@@ -157,7 +158,7 @@ class RunConfig:
             "video": asdict(self.video),
             "still": asdict(self.still),
             **({"style": self.style} if self.annotate else {}),
-        }
+        }))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

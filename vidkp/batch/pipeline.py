@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 STAGES = ("decode", "detect", "landmarks", "track", "write", "annotate")
 
 
-
 def worker_name() -> str:
     """host plus, inside Ray, the node IP and a short node id."""
     name = socket.gethostname()
@@ -112,7 +111,6 @@ class Pipeline:
     @property
     def model_version(self) -> str:
         return str(self.landmarker.model.version)
-
 
     def process(self, source: Source, out_dir: str | Path, on_frames: Callable[[int], None] | None = None,
                 segment: Segment | None = None) -> InputSummary:

@@ -24,7 +24,7 @@ from vidkp.batch.manifest import MANIFEST, InputSummary, write_manifest
 from vidkp.batch.pipeline import Pipeline, file_sha256
 from vidkp.batch.resume import DONE_DIR, RUN_FILE, current_attempt, read_markers, remove_temp_files, start_attempt
 from vidkp.batch.segments import SplitVideos, remove_finished
-from vidkp.batch.workers import Work, run_on_ray
+from vidkp.batch.workers import Work, cluster_address, run_on_ray
 from vidkp.config import RunConfig
 from vidkp.errors import ModelError, OutputError
 from vidkp.io.sources import Source, expand_inputs, kind_of
@@ -276,7 +276,7 @@ def in_this_process(config: RunConfig, items: int) -> bool:
     (`address`, RAY_ADDRESS) asks for Ray: starting Ray would cost more than the work."""
     if config.workers is not None:
         return config.workers == 0
-    return items <= 1 and config.address is None and not os.environ.get("RAY_ADDRESS")
+    return items <= 1 and cluster_address(config.address) is None
 
 
 def _frames_estimate(todo: Sequence[Source], max_frames: int | None, budget_s: float = 1.0) -> int | None:

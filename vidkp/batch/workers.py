@@ -45,6 +45,11 @@ def restore_ray_flags() -> None:
     _SAVED_CLUSTER_FLAGS = None
 
 
+def cluster_address(address: str | None) -> str | None:
+    """The Ray cluster a run joins: `address`, else RAY_ADDRESS, else None (a local Ray)."""
+    return address or os.environ.get("RAY_ADDRESS") or None
+
+
 def init_local_ray(num_cpus: int, address: str | None = None) -> None:
     """Join the Ray cluster at `address` (else RAY_ADDRESS), or start a private local Ray on loopback only.
 
@@ -52,7 +57,7 @@ def init_local_ray(num_cpus: int, address: str | None = None) -> None:
     RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 when `ray` is first imported, so the flag is also set
     on Ray's constants in case the caller imported Ray before vidkp; the result is checked.
     """
-    address = address or os.environ.get("RAY_ADDRESS")
+    address = cluster_address(address)
     if address:  # an existing cluster: Ray refuses num_cpus here; workers need vidkp and OUT there too
         import ray
 

@@ -175,7 +175,7 @@ class FaceFollower:
     def _predict_from_points(self, image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         t0 = time.perf_counter()
         out = predict_from_points(self.model, image, kps, self.cfg.mirror)
-        self._times["landmarks"] += time.perf_counter() - t0
+        self.times["landmarks"] += time.perf_counter() - t0
         return out
 
     def _same_face(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -189,7 +189,7 @@ class FaceFollower:
         found, times = find_faces(self.model, detector, image, self.cfg.keep_score,
                                   self.cfg.max_shift_error, self.cfg.merge_iou, self.cfg.mirror)
         for k, v in times.items():
-            self._times[k] += v
+            self.times[k] += v
         if not len(found):
             return
         same = self._same_face(found.boxes, self._boxes([t.raw for t in self._tracks]))
@@ -231,7 +231,7 @@ class FaceFollower:
         t0 = time.perf_counter()
         idx = idx[steady(self.model, image, self.model.box_from_landmarks(where[idx]), roll_degrees(where[idx]),
                          kps[idx], self.cfg.max_shift_error)]
-        self._times["landmarks"] += time.perf_counter() - t0
+        self.times["landmarks"] += time.perf_counter() - t0
         back: list[int] = []
         for j, box in zip(idx, self._boxes([kps[j] for j in idx])):
             if len(taken) and self._same_face(box[None], taken).any():
@@ -285,7 +285,7 @@ class FaceFollower:
     def step(self, image: np.ndarray, t: float, frame: int = -1) -> Faces:
         """Process the next frame (BGR image) at time `t` seconds, decode index `frame`: its faces
         (keypoints filtered unless `smooth` is off, track ids set), stamped with `frame` and `t`."""
-        self._times = self.times = {"detect": 0.0, "landmarks": 0.0}
+        self.times = {"detect": 0.0, "landmarks": 0.0}
         cut = self.cuts.is_cut(image)
         if cut:
             self._tracks, self._gone = [], []

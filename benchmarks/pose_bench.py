@@ -7,9 +7,10 @@ labelled face is used, a miss counts as a failure), with `--boxes` from
 `FaceLandmarker().landmarks` on the Haar-like box of the labelled points (the model without the
 detector, which misses many rotated faces), or with `--labels` from the labelled points moved the
 same way. Prints the share of faces whose roll differs by 30 +- 4 degrees and the
-median |yaw + yaw_mirrored|.
+median |yaw + yaw_mirrored|, in `head_pose`'s default ("screen") order or OpenFace's.
 
-    python -m benchmarks.pose_bench ../shared/data/facial_keypoints [--labels | --boxes] [--limit N]
+    python -m benchmarks.pose_bench ../shared/data/facial_keypoints [--labels | --boxes]
+        [--convention screen|openface] [--limit N]
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import pandas as pd
 
 from training.dataset import make_splits
 from vidkp.analysis import head_pose
-from vidkp.analysis.pose import euler_angles, rotation_matrix
+from vidkp.analysis.pose import CONVENTIONS, euler_angles, rotation_matrix
 from vidkp.landmarks.shape import MIRROR_PERM
 
 
@@ -33,8 +34,8 @@ def _row(kps: np.ndarray) -> dict:
     return d
 
 
-def _pose(kps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    return np.degrees(head_pose(pd.DataFrame([_row(kps)]), frame_size=size).to_numpy()[0])
+def _pose(kps: np.ndarray, size: tuple[int, int], convention: str) -> np.ndarray:
+    return np.degrees(head_pose(pd.DataFrame([_row(kps)]), frame_size=size, convention=convention).to_numpy()[0])
 
 
 def _detect(lm, image: np.ndarray, near: np.ndarray) -> np.ndarray | None:
@@ -49,6 +50,7 @@ def main() -> None:
     ap.add_argument("data", nargs="?", default="../shared/data/facial_keypoints")
     ap.add_argument("--labels", action="store_true", help="labelled points instead of detection")
     ap.add_argument("--boxes", action="store_true", help="the model on the labelled points' box, no detector")
+    ap.add_argument("--convention", choices=CONVENTIONS, default="screen", help="order of the angles")
     ap.add_argument("--limit", type=int, default=None)
     a = ap.parse_args()
     hold = make_splits(a.data)["holdout"]
@@ -87,21 +89,21 @@ def main() -> None:
             predicted.append(np.nan)
             frontal.append(False)
             continue
-        p = {k: _pose(v, (w, h)) for k, v in pts.items()}
+        p = {k: _pose(v, (w, h), a.convention) for k, v in pts.items()}
         rolls.append(p["cw"][2] - p["ccw"][2])
         yaws.append(abs(p["orig"][1] + p["mirror"][1]))
         # what the convention itself gives: the unrotated pose turned by -+15 degrees about the
-        # camera axis (R = Rx Ry Rz: roll only adds the angle for faces near frontal)
-        r0 = rotation_matrix(*np.radians(p["orig"]))
-        predicted.append(np.degrees(euler_angles(rotation_matrix(0, 0, np.radians(15)) @ r0)[2]
-                                    - euler_angles(rotation_matrix(0, 0, np.radians(-15)) @ r0)[2]))
+        # camera axis (exactly 30 in the screen order; in OpenFace's only near frontal)
+        r0 = rotation_matrix(*np.radians(p["orig"]), a.convention)
+        predicted.append(np.degrees(euler_angles(rotation_matrix(0, 0, np.radians(15)) @ r0, a.convention)[2]
+                                    - euler_angles(rotation_matrix(0, 0, np.radians(-15)) @ r0, a.convention)[2]))
         frontal.append(bool(np.all(np.abs(p["orig"][:2]) <= 25.0)))
     rolls, yaws = np.array(rolls), np.array(yaws)
     ok = np.abs(rolls - 30.0) <= 4.0  # NaN (missed) counts as a failure
     found = np.isfinite(rolls)
     source = "labels" if lm is None else "FaceLandmarker().landmarks on label boxes" if a.boxes else \
         "FaceLandmarker().detect"
-    print(f"points: {source}; {n} hold-out images; "
+    print(f"points: {source}; {a.convention} order; {n} hold-out images; "
           f"{missed} with a face missed in one of the four versions; {time.time() - t0:.0f} s")
     print(f"roll(-15 deg image) - roll(+15 deg image): {ok.mean() * 100:.1f}% within 30 +- 4 deg "
           f"(median {np.nanmedian(rolls):.2f}, 5th-95th pct {np.nanpercentile(rolls, 5):.2f}.."

@@ -20,18 +20,49 @@ ANGLES = [(0, 0, 0), (15, 0, 0), (-20, 0, 0), (0, 30, 0), (0, -40, 0), (0, 0, 25
           (10, 20, -15), (-15, -30, 20), (20, 35, 10)]
 
 
-def test_euler_angles_invert_rotation_matrix():
+@pytest.mark.parametrize("convention", ["screen", "openface"])
+def test_euler_angles_invert_rotation_matrix(convention):
     for p, y, r in [(0.1, -0.4, 0.7), (-0.5, 0.2, -2.0)]:
-        assert np.allclose(euler_angles(rotation_matrix(p, y, r)), (p, y, r))
+        assert np.allclose(euler_angles(rotation_matrix(p, y, r, convention), convention), (p, y, r))
 
 
-def test_pose_of_synthetic_projections_within_two_degrees():
+def test_the_two_orders():
+    """screen: Rz @ Ry @ Rx; openface: Rx @ Ry @ Rz; the same for a rotation about one axis."""
+    p, y, r = 0.2, -0.3, 0.4
+    one = [rotation_matrix(p, 0, 0), rotation_matrix(0, y, 0), rotation_matrix(0, 0, r)]
+    assert np.allclose(rotation_matrix(p, y, r, "screen"), one[2] @ one[1] @ one[0])
+    assert np.allclose(rotation_matrix(p, y, r, "openface"), one[0] @ one[1] @ one[2])
+    assert np.allclose(rotation_matrix(0, y, 0, "screen"), rotation_matrix(0, y, 0, "openface"))
+    with pytest.raises(ValueError, match="convention"):
+        rotation_matrix(p, y, r, "xyz")
+
+
+@pytest.mark.parametrize("convention", ["screen", "openface"])
+def test_pose_of_synthetic_projections_within_two_degrees(convention):
     """The reference face projected at known angles (with 0.5 px point noise) is recovered."""
     rng = np.random.default_rng(0)
-    kps = [project_reference(*np.radians(a), 700.0, SIZE) + rng.normal(0, 0.5, (68, 2)) for a in ANGLES]
+    kps = [project_reference(*np.radians(a), 700.0, SIZE, convention) + rng.normal(0, 0.5, (68, 2)) for a in ANGLES]
     tracks = pd.concat([tracks_from_points(k[None], face_id=i) for i, k in enumerate(kps)], ignore_index=True)
-    got = np.degrees(head_pose(tracks, SIZE).to_numpy())
+    got = np.degrees(head_pose(tracks, SIZE, convention).to_numpy())
     assert np.abs(got - np.array(ANGLES)).max() < 2.0
+
+
+def test_screen_roll_adds_the_image_rotation_at_any_pose():
+    """A face turned 35 degrees and pitched 20, its image rotated about the principal point by
+    +-15 degrees: the screen roll changes by exactly 30 degrees; OpenFace's roll does not."""
+    centre = np.array(SIZE) / 2.0
+    kps = project_reference(np.radians(20), np.radians(35), np.radians(5), 700.0, SIZE)
+    diffs = {}
+    for convention in ("screen", "openface"):
+        rolls = []
+        for angle in (15.0, -15.0):
+            a = np.radians(angle)
+            rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+            rolls.append(head_pose(tracks_from_points(((kps - centre) @ rot.T + centre)[None]), SIZE,
+                                   convention)["pose_Rz"].iloc[0])
+        diffs[convention] = np.degrees(rolls[0] - rolls[1])
+    assert abs(diffs["screen"] - 30.0) < 0.5
+    assert abs(diffs["openface"] - 30.0) > 3.0
 
 
 def test_signs_follow_the_stated_convention():

@@ -20,8 +20,8 @@ class VidkpAccessor:
     def __init__(self, tracks: pd.DataFrame) -> None:
         self._t = tracks
 
-    def head_pose(self, frame_size: FrameSize = None) -> pd.DataFrame:
-        return head_pose(self._t, frame_size)
+    def head_pose(self, frame_size: FrameSize = None, convention: str = "screen") -> pd.DataFrame:
+        return head_pose(self._t, frame_size, convention)
 
     def openness(self) -> pd.DataFrame:
         return openness(self._t)

@@ -1,11 +1,19 @@
-"""Head pose per row of the tracks: pitch, yaw, roll in radians, OpenFace's convention.
+"""Head pose per row of the tracks: pitch, yaw, roll in radians, OpenFace's axes and signs.
 
 The rotation R takes the reference face (`vidkp.analysis.reference`) into camera coordinates
-(x right, y down, z forward, from the camera), R = Rx(pose_Rx) @ Ry(pose_Ry) @ Rz(pose_Rz);
-a face looking straight into the camera has all three near 0. Signs: pose_Rx > 0 the face looks
-down, pose_Ry > 0 it turns toward the image's left (the subject's right), pose_Rz > 0 it is
-rotated clockwise on screen. Camera: a pinhole with focal length = frame width in pixels and the
-principal point at the frame centre, no lens distortion.
+(x right, y down, z forward, from the camera); a face looking straight into the camera has all
+three angles near 0. Signs: pose_Rx > 0 the face looks down, pose_Ry > 0 it turns toward the
+image's left (the subject's right), pose_Rz > 0 it is rotated clockwise on screen.
+
+Two orders of the angles (`CONVENTIONS`):
+- "screen" (default): R = Rz(pose_Rz) @ Ry(pose_Ry) @ Rx(pose_Rx), roll applied last about the
+  camera axis, so pose_Rz is the face's in-plane angle on screen at any pitch and yaw (rotating
+  the image by a adds exactly a to it);
+- "openface": R = Rx(pose_Rx) @ Ry(pose_Ry) @ Rz(pose_Rz), OpenFace 2's order, where roll adds
+  the image's rotation only for faces near frontal.
+The two agree for a frontal face and differ by second-order terms in the angles.
+Camera: a pinhole with focal length = frame width in pixels and the principal point at the frame
+centre, no lens distortion.
 """
 from __future__ import annotations
 
@@ -20,6 +28,7 @@ from vidkp.analysis.columns import points, track_groups
 from vidkp.analysis.reference import REFERENCE_FACE, RIGID_POINTS
 
 POSE_COLUMNS = ["pose_Rx", "pose_Ry", "pose_Rz"]
+CONVENTIONS = ("screen", "openface")
 FrameSize = Union[tuple[float, float], Mapping[str, tuple[float, float]], pd.DataFrame, None]
 """(width, height) for every row, or per video: a {video: (width, height)} mapping or the
 manifest (columns video, width, height); None: the extent of the points and boxes of each video."""
@@ -28,19 +37,28 @@ _MODEL = REFERENCE_FACE[RIGID_POINTS].astype(np.float64)
 _EYE_SPAN_MM = float(np.linalg.norm(REFERENCE_FACE[45] - REFERENCE_FACE[36]))
 
 
-def rotation_matrix(pitch: float, yaw: float, roll: float) -> np.ndarray:
-    """R = Rx(pitch) @ Ry(yaw) @ Rz(roll), angles in radians."""
+def rotation_matrix(pitch: float, yaw: float, roll: float, convention: str = "screen") -> np.ndarray:
+    """R from angles in radians: Rz @ Ry @ Rx ("screen") or Rx @ Ry @ Rz ("openface")."""
     cx, sx, cy, sy, cz, sz = np.cos(pitch), np.sin(pitch), np.cos(yaw), np.sin(yaw), np.cos(roll), np.sin(roll)
     rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
     ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
     rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
-    return rx @ ry @ rz
+    return rz @ ry @ rx if _check(convention) == "screen" else rx @ ry @ rz
 
 
-def euler_angles(r: np.ndarray) -> tuple[float, float, float]:
+def euler_angles(r: np.ndarray, convention: str = "screen") -> tuple[float, float, float]:
     """(pitch, yaw, roll) in radians of a rotation matrix, inverse of `rotation_matrix`."""
+    if _check(convention) == "screen":
+        yaw = float(np.arcsin(np.clip(-r[2, 0], -1.0, 1.0)))
+        return float(np.arctan2(r[2, 1], r[2, 2])), yaw, float(np.arctan2(r[1, 0], r[0, 0]))
     yaw = float(np.arcsin(np.clip(r[0, 2], -1.0, 1.0)))
     return float(np.arctan2(-r[1, 2], r[2, 2])), yaw, float(np.arctan2(-r[0, 1], r[0, 0]))
+
+
+def _check(convention: str) -> str:
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown pose convention {convention!r}; expected one of {', '.join(CONVENTIONS)}")
+    return convention
 
 
 def camera_matrix(width: float, height: float) -> np.ndarray:
@@ -99,14 +117,16 @@ def _solve(img: np.ndarray, k: np.ndarray, rvec: np.ndarray, tvec: np.ndarray) -
     return rvec, tvec
 
 
-def head_pose(tracks: pd.DataFrame, frame_size: FrameSize = None) -> pd.DataFrame:
-    """`pose_Rx, pose_Ry, pose_Rz` (radians) for every row of `tracks`, on the same index.
+def head_pose(tracks: pd.DataFrame, frame_size: FrameSize = None, convention: str = "screen") -> pd.DataFrame:
+    """`pose_Rx, pose_Ry, pose_Rz` (radians, in `convention`'s order) for every row of `tracks`,
+    on the same index.
 
     Each track (video, face_id) is solved in frame order with solvePnP on the reference face's
     rigid points, seeded with the previous row's pose (the first row, and any row whose seeded
     solution is behind the camera or turned away, starts from a frontal guess); rows with
     missing points are NaN. `frame_size` sets the camera (see `FrameSize`).
     """
+    _check(convention)
     pts = points(tracks, "head_pose")[:, RIGID_POINTS]
     sizes = _frame_sizes(tracks, frame_size)
     out = np.full((len(tracks), 3), np.nan)
@@ -123,15 +143,15 @@ def head_pose(tracks: pd.DataFrame, frame_size: FrameSize = None) -> pd.DataFram
             if sol is None:
                 continue
             seed = sol
-            out[i] = euler_angles(cv2.Rodrigues(sol[0])[0])
+            out[i] = euler_angles(cv2.Rodrigues(sol[0])[0], convention)
     return pd.DataFrame(out, index=tracks.index, columns=POSE_COLUMNS)
 
 
 def project_reference(pitch: float, yaw: float, roll: float, distance_mm: float,
-                      frame_size: tuple[float, float]) -> np.ndarray:
+                      frame_size: tuple[float, float], convention: str = "screen") -> np.ndarray:
     """The reference face's 68 points (68, 2), pixels, at this pose, `distance_mm` straight in
     front of the stated camera (for tests and examples)."""
     k = camera_matrix(*frame_size)
-    cam = REFERENCE_FACE @ rotation_matrix(pitch, yaw, roll).T + [0.0, 0.0, distance_mm]
+    cam = REFERENCE_FACE @ rotation_matrix(pitch, yaw, roll, convention).T + [0.0, 0.0, distance_mm]
     uv = cam @ k.T
     return uv[:, :2] / uv[:, 2:3]

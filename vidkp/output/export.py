@@ -2,7 +2,8 @@
 
 OpenFace columns: `frame` (1-based, as OpenFace counts: vidkp's frame + 1), `face_id`, `timestamp`
 (seconds), `confidence`, `success` (1: every vidkp row is a tracked face), `x_0..x_67`,
-`y_0..y_67` (pixels), `pose_Rx, pose_Ry, pose_Rz` (radians, `vidkp.analysis.head_pose`). Values
+`y_0..y_67` (pixels), `pose_Rx, pose_Ry, pose_Rz` (radians, `vidkp.analysis.head_pose` in OpenFace's
+order R = Rx @ Ry @ Rz, so that tools rebuilding the rotation from them get the same one). Values
 are separated by ", " like OpenFace's own files. The file of an input is named after its file
 name (`clip.mp4` -> `clip.csv`; `_2`, `_3`, ... when names repeat).
 """
@@ -26,7 +27,7 @@ OPENFACE_COLUMNS = (["frame", "face_id", "timestamp", "confidence", "success"] +
 def openface_frame(tracks: pd.DataFrame, frame_size: tuple[float, float] | None) -> pd.DataFrame:
     """One input's rows as an OpenFace 2 table (columns `OPENFACE_COLUMNS`), by frame then face."""
     t = tracks.sort_values(["frame", "face_id"], kind="stable")
-    pose = head_pose(t, frame_size)
+    pose = head_pose(t, frame_size, convention="openface")
     out = pd.DataFrame({"frame": t["frame"].to_numpy() + 1, "face_id": t["face_id"].to_numpy(),
                         "timestamp": t["timestamp"].round(3).to_numpy(),
                         "confidence": t["confidence"].round(2).to_numpy(),

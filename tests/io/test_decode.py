@@ -83,3 +83,10 @@ def test_decoder_threads_follow_opencv_setting_or_the_caller(tmp_path):
     finally:
         cv2.setNumThreads(saved)
     assert decoder_threads(0) == 1 and decoder_threads(100) == 16
+
+
+def test_jpeg_is_decoded_as_opencv_reads_it(tmp_path):
+    """JPEGs (no alpha) take the single-decode path: the same pixels as cv2.imread, EXIF applied."""
+    img = np.random.default_rng(0).integers(0, 255, (30, 40, 3), np.uint8)
+    cv2.imwrite(str(tmp_path / "a.jpg"), img)
+    assert np.array_equal(read_image(tmp_path / "a.jpg"), cv2.imread(str(tmp_path / "a.jpg")))

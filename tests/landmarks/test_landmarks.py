@@ -159,3 +159,23 @@ def test_still_settings_live_in_one_config_and_keywords_override_it():
     assert FaceLandmarker(fallback=False).fallback is None
     with pytest.raises(TypeError, match="unknown FaceLandmarker settings"):
         FaceLandmarker(mirorr=True)
+
+
+def test_many_crops_run_in_bounded_batches_with_the_same_points(model):
+    """More crops than MAX_BATCH (a photo of many faces) go through the network in several calls,
+    each of at most MAX_BATCH crops, and give what one crop at a time gives."""
+    from vidkp.landmarks import model as model_module
+
+    rng = np.random.default_rng(0)
+    crops = rng.integers(0, 255, (model_module.MAX_BATCH * 2 + 3, model.spec.size, model.spec.size), np.uint8)
+    sizes = []
+    network = model.network
+    model.network = lambda x: sizes.append(len(x)) or network(x)
+    try:
+        pts, scores = model.forward(crops, mirror=True)
+    finally:
+        model.network = network
+    assert max(sizes) == model_module.MAX_BATCH and sum(sizes) == 2 * len(crops)
+    for i in (0, len(crops) - 1):
+        one_pts, one_score = model.forward(crops[i:i + 1], mirror=True)
+        assert np.allclose(pts[i], one_pts[0], atol=1e-3) and np.isclose(scores[i], one_score[0], atol=1e-5)

@@ -39,11 +39,23 @@ def load_cascade(name: str | Path) -> cv2.CascadeClassifier:
     process and shared by every detector using it (a classifier keeps working buffers as large as
     the largest image it has scanned; sharing keeps one set per cascade). Detectors are not
     thread-safe."""
+    return read_cascade(name)
+
+
+def read_cascade(name: str | Path) -> cv2.CascadeClassifier:
+    """A new classifier for `name` (as `load_cascade`, not shared)."""
     path = Path(cv2.data.haarcascades) / CASCADES[name] if name in CASCADES else Path(name)
     cascade = cv2.CascadeClassifier(str(path))
     if cascade.empty():
         raise ModelError(f"could not load Haar cascade from {path}")
     return cascade
+
+
+SHARED_SCAN_PIXELS = 640 * 640
+"""Images up to this many pixels (as the cascades see them) are scanned with the shared
+classifiers (`load_cascade`). A larger one is scanned with classifiers read for that call and
+dropped after it, one at a time: a classifier keeps a buffer of some 60 bytes per pixel of the
+largest image it has scanned, which a process holding one per cascade would keep for its life."""
 
 
 class HaarDetector:
@@ -107,7 +119,8 @@ class HaarDetector:
         found, weights = [], []
         for roll in self.rolls:
             view, back = _rotated(small, roll)
-            for cascade in self._cascades:
+            for name, shared in zip(self.cascades, self._cascades):
+                cascade = shared if view.size <= SHARED_SCAN_PIXELS else read_cascade(name)
                 boxes, _, level = cascade.detectMultiScale3(
                     view, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
                     minSize=(min_px, min_px), outputRejectLevels=True)

@@ -208,10 +208,17 @@ def _to_bgr8(img: np.ndarray) -> np.ndarray:
 
 
 def _composite(bgra: np.ndarray) -> np.ndarray:
-    """BGRA -> BGR over a white background (transparent overlays become white, not garbage)."""
-    alpha = bgra[..., 3:4].astype(np.float32) / 255.0
-    bgr = bgra[..., :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
-    return np.clip(bgr + 0.5, 0, 255).astype(np.uint8)
+    """8-bit BGRA -> BGR over a white background (transparent overlays become white, not
+    garbage), rounded, in 16-bit integers (a few bytes per pixel of working memory)."""
+    alpha = bgra[..., 3:4].astype(np.uint16)
+    out = bgra[..., :3].astype(np.uint16)
+    out *= alpha
+    out += (255 - alpha) * 255 + 127
+    out //= 255
+    return out.astype(np.uint8)
+
+
+JPEG_MAGIC = b"\xff\xd8\xff"
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -225,13 +232,15 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         _check_file(local)
         data = Path(local).read_bytes()
     buf = np.frombuffer(data, np.uint8)
-    raw = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    if raw is None or raw.size == 0:
-        raise InputError(f"not a readable image (OpenCV could not decode it): {p}")
-    if raw.ndim == 3 and raw.shape[2] == 4:
-        if raw.dtype != np.uint8:
-            raw = (raw.astype(np.float32) * (255.0 / np.iinfo(raw.dtype).max)).astype(np.uint8)
-        return _composite(raw)
+    if not data.startswith(JPEG_MAGIC):  # a JPEG has no alpha: decoded once, below
+        raw = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        if raw is None or raw.size == 0:
+            raise InputError(f"not a readable image (OpenCV could not decode it): {p}")
+        if raw.ndim == 3 and raw.shape[2] == 4:
+            if raw.dtype != np.uint8:
+                raw = (raw.astype(np.float32) * (255.0 / np.iinfo(raw.dtype).max)).astype(np.uint8)
+            return _composite(raw)
+        del raw  # one decoded copy at a time
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR)  # applies EXIF orientation, 8-bit BGR
     if img is None:
         raise InputError(f"not a readable image (OpenCV could not decode it): {p}")

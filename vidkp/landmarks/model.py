@@ -27,6 +27,10 @@ STILL_JITTER = 0.08
 JITTER_OFFSETS = np.array([(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)], np.float32)
 """Directions (right, down) of the five crops of jitter averaging, in units of `jitter` x box side."""
 
+MAX_BATCH = 32
+"""Most crops per network call: a photo of many faces (ten crops each with jitter and mirror) is
+run in several calls, so the network's buffers stay small."""
+
 MAX_SHIFT_ERROR = 0.08
 """Shift-test limit of a model whose weights do not carry their own (metadata `max_shift_error`)."""
 
@@ -116,7 +120,8 @@ class LandmarkModel:
         the scores stay those of the crops as given."""
         n = len(crops)
         batch = list(crops) + ([c[:, ::-1] for c in crops] if mirror else [])
-        out = self.network(to_tensor_batch(batch))
+        out = np.concatenate([self.network(to_tensor_batch(batch[i:i + MAX_BATCH]))
+                              for i in range(0, len(batch), MAX_BATCH)])
         pts = (out[:, : 2 * N_POINTS].reshape(-1, N_POINTS, 2) + 0.5) * self.spec.size
         if mirror:
             twin = pts[n:, MIRROR_PERM]

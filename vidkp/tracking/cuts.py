@@ -11,6 +11,11 @@ import cv2
 import numpy as np
 
 
+THUMB_SOURCE_WIDTH = 640
+"""A wider frame is first subsampled (nearest pixel) to this width, so the thumbnail of a 1080p
+frame costs what one of a 640x360 frame does."""
+
+
 class CutDetector:
     """Stateful per-video detector: `is_cut(frame)` is True when `frame` starts a new shot.
     `thumb` is the 64x36 gray thumbnail (float32) of the last frame seen (None before any)."""
@@ -28,6 +33,10 @@ class CutDetector:
         self._prev = None
 
     def is_cut(self, frame_bgr: np.ndarray) -> bool:
+        h, w = frame_bgr.shape[:2]
+        if w > THUMB_SOURCE_WIDTH:
+            frame_bgr = cv2.resize(frame_bgr, (THUMB_SOURCE_WIDTH, max(1, round(h * THUMB_SOURCE_WIDTH / w))),
+                                   interpolation=cv2.INTER_NEAREST)
         small = cv2.resize(frame_bgr, (64, 36), interpolation=cv2.INTER_AREA)
         if small.ndim == 2:
             small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)

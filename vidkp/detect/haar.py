@@ -72,19 +72,13 @@ class HaarDetector:
     angle stand upright); each rotated search scans that larger canvas (1.75x the image's area at
     20 degrees for 16:9). A box found on a rotated image is returned upright around its centre
     mapped back (the landmark model re-crops it from its own points, roll included).
-    `octaves`: scan each octave of face sizes on the image halved as often as it takes, the
-    cascade's window between its base size and twice that each time. OpenCV moves the window by
-    two pixels up to twice the base size and by one beyond it, so one scan of every size does
-    about four times the work per pixel for faces above twice the base size; octaves scan every
-    size at the same relative step (about 8% of the face) for roughly half the work.
     """
 
     box_convention = "haar"
 
     def __init__(self, min_face: int = 24, max_side: int = 640, scale_factor: float = 1.1,
                  min_neighbors: int = 5, cascades: tuple[str | Path, ...] = ("default",),
-                 contrast: str = "equalize", downscale: float = 1.0, rolls: tuple[float, ...] = (0.0,),
-                 octaves: bool = False) -> None:
+                 contrast: str = "equalize", downscale: float = 1.0, rolls: tuple[float, ...] = (0.0,)) -> None:
         if not cascades:
             raise ModelError("HaarDetector needs at least one cascade")
         self._cascades = [load_cascade(c) for c in cascades]
@@ -102,7 +96,6 @@ class HaarDetector:
         if not rolls:
             raise ModelError("HaarDetector needs at least one roll angle (0: the image as it is)")
         self.rolls = tuple(float(r) for r in rolls)
-        self.octaves = bool(octaves)
         self._normalize = CONTRAST[contrast]()
 
     @property
@@ -110,7 +103,7 @@ class HaarDetector:
         """The constructor arguments this detector was built with."""
         return {"min_face": self.min_face, "max_side": self.max_side, "scale_factor": self.scale_factor,
                 "min_neighbors": self.min_neighbors, "cascades": self.cascades, "contrast": self.contrast,
-                "downscale": self.downscale, "rolls": self.rolls, "octaves": self.octaves}
+                "downscale": self.downscale, "rolls": self.rolls}
 
     def replace(self, **changes: Any) -> HaarDetector:
         """A new detector with this one's settings except `changes` (constructor arguments)."""
@@ -126,51 +119,23 @@ class HaarDetector:
         found, weights = [], []
         for roll in self.rolls:
             view, back = _rotated(small, roll)
-            levels = _halvings(view) if self.octaves else [(view, 1.0)]
             for name, shared in zip(self.cascades, self._cascades):
                 cascade = shared if view.size <= SHARED_SCAN_PIXELS else read_cascade(name)
-                for image, f, lo, hi in _bands(levels, min_px, cascade.getOriginalWindowSize()[0], self.octaves):
-                    boxes, _, level = cascade.detectMultiScale3(
-                        image, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
-                        minSize=(lo, lo), maxSize=(hi, hi), outputRejectLevels=True)
-                    if len(boxes):
-                        boxes = np.asarray(boxes, np.float32).reshape(-1, 4) * f
-                        if back is not None:  # upright box around the centre mapped back
-                            centres = (boxes[:, :2] + boxes[:, 2:] / 2) @ back[:, :2].T + back[:, 2]
-                            boxes = np.concatenate([centres - boxes[:, 2:] / 2, boxes[:, 2:]], axis=1)
-                        found.append(boxes)
-                        weights.append(np.asarray(level, np.float32).reshape(-1))
+                boxes, _, level = cascade.detectMultiScale3(
+                    view, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
+                    minSize=(min_px, min_px), outputRejectLevels=True)
+                if len(boxes):
+                    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+                    if back is not None:  # upright box around the centre mapped back
+                        centres = (boxes[:, :2] + boxes[:, 2:] / 2) @ back[:, :2].T + back[:, 2]
+                        boxes = np.concatenate([centres - boxes[:, 2:] / 2, boxes[:, 2:]], axis=1)
+                    found.append(boxes)
+                    weights.append(np.asarray(level, np.float32).reshape(-1))
         if not found:
             return Faces.empty()
         boxes, scores = np.concatenate(found) / k, np.concatenate(weights)
         order = np.lexsort((boxes[:, 1], boxes[:, 0]))  # OpenCV's order varies with its thread count
         return Faces(boxes[order], scores[order])
-
-
-def _halvings(gray: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    """`gray` and its successive halvings (area interpolation) down to 20 px, each with the factor
-    (about 2**k) from its pixels back to `gray`'s."""
-    out = [(gray, 1.0)]
-    while min(out[-1][0].shape[:2]) >= 40:
-        prev = out[-1][0]
-        half = cv2.resize(prev, (prev.shape[1] // 2, prev.shape[0] // 2), interpolation=cv2.INTER_AREA)
-        out.append((half, out[-1][1] * prev.shape[1] / half.shape[1]))
-    return out
-
-
-def _bands(levels: list[tuple[np.ndarray, float]], min_px: int, base: int,
-           octaves: bool) -> list[tuple[np.ndarray, float, int, int]]:
-    """(image, factor, smallest window, largest window; 0: no limit) of each scan: one of every
-    size from `min_px` on the first level, or (`octaves`) windows of `base` to `2 * base - 1` px on
-    each level, starting at `min_px` in the first level's pixels."""
-    if not octaves:
-        return [(levels[0][0], levels[0][1], min_px, 0)]
-    out = []
-    for image, f in levels:
-        lo = max(int(np.ceil(min_px / f)), base)
-        if lo <= 2 * base - 1 and min(image.shape[:2]) >= base:
-            out.append((image, f, lo, 2 * base - 1))
-    return out
 
 
 def _rotated(gray: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray | None]:
@@ -225,8 +190,6 @@ class VideoDetectorConfig:
     """Also search the frame rotated by these angles (degrees; 0: as it is)."""
     quick_downscale: float = 2.0
     """The follower's quick passes search the frame downscaled this much more (large faces only)."""
-    octaves: bool = False
-    """Scan each octave of face sizes on the frame halved (`HaarDetector`'s `octaves`)."""
 
 
 def video_detector(min_face: int = 24, max_side: int = 640, downscale: float = 1.0,
@@ -236,4 +199,4 @@ def video_detector(min_face: int = 24, max_side: int = 640, downscale: float = 1
     c = config or VideoDetectorConfig()
     return HaarDetector(min_face=min_face, max_side=max_side, scale_factor=c.scale_factor,
                         min_neighbors=c.min_neighbors, cascades=c.cascades, contrast=c.contrast,
-                        downscale=downscale, rolls=c.rolls, octaves=c.octaves)
+                        downscale=downscale, rolls=c.rolls)

@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 
 from benchmarks.gtvideo import KINDS, MOVING, generated_clips, load_faces
-from vidkp.detect.haar import HaarDetector, video_detector
+from vidkp.detect.haar import HaarDetector, video_detector, video_quick_detectors
 from vidkp.tracking.follow import FaceFollower, FollowConfig
 from training import nets
 from vidkp.landmarks import LandmarkModel, default_weights_path
@@ -52,10 +52,11 @@ def frames(path: Path) -> Iterator[tuple[np.ndarray, float]]:
 
 
 def vidkp_tracking(model: LandmarkModel, detector: dict | None = None, follow: dict | None = None) -> Method:
-    """vidkp's follower as `vidkp run` builds it (quick passes at half the detector's resolution);
-    `detector` / `follow` override `HaarDetector` / `FollowConfig` fields."""
+    """vidkp's follower as `vidkp run` builds it (`video_quick_detectors`: quick passes at half the
+    detector's resolution, every other one also on a rotated frame); `detector` / `follow`
+    override `HaarDetector` (every detector) / `FollowConfig` fields."""
     det = video_detector().replace(**(detector or {}))
-    quick = det.replace(downscale=2 * det.downscale)
+    quick = [d.replace(**(detector or {})) for d in video_quick_detectors()]
     follower = FaceFollower(model, det, FollowConfig(**(follow or {})), quick=quick)
 
     def step(image: np.ndarray, t: float) -> Output:

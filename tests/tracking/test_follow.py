@@ -304,3 +304,29 @@ def test_fallback_detector_searches_only_when_the_first_search_keeps_no_face() -
     world.detector_calls = 0
     assert len(find_faces(model, permissive, image, 0.5, None, fallback=strict)[0]) == 1
     assert world.detector_calls == 1
+
+
+@pytest.mark.parametrize("angle", [25.0, -25.0])
+def test_a_head_that_appears_rolled_is_found_by_the_rotated_quick_passes(weights, angle) -> None:
+    """grace_hopper rotated by 25 degrees for 30 frames (passes not skipped for a still scene): the
+    follower as `vidkp run` builds it finds her within 20 frames; with upright quick passes only
+    (`quick_rolls=()`) the upright cascade never does."""
+    import cv2
+    import matplotlib.cbook
+
+    from vidkp.detect.haar import VideoDetectorConfig, video_detector, video_quick_detectors
+    from vidkp.landmarks import LandmarkModel
+
+    img = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
+    h, w = img.shape[:2]
+    frame = cv2.warpAffine(img, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), (w, h),
+                           borderMode=cv2.BORDER_REPLICATE)
+    model = LandmarkModel(weights, threads=1)
+    first = {}
+    for name, config in (("rotated", VideoDetectorConfig()), ("upright", VideoDetectorConfig(quick_rolls=()))):
+        follower = FaceFollower(model, video_detector(config=config), FollowConfig(still_change=None),
+                                quick=video_quick_detectors(config=config))
+        found = [i for i in range(30) if len(follower.step(frame, i / 30))]
+        first[name] = found[0] if found else None
+    assert first["rotated"] is not None and first["rotated"] <= 20
+    assert first["upright"] is None

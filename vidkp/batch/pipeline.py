@@ -24,7 +24,7 @@ from vidkp.batch.manifest import InputSummary
 from vidkp.batch.resume import SEGMENTS_DIR, current_attempt, write_marker
 from vidkp.batch.segments import Segment, segment_dir
 from vidkp.config import RunConfig
-from vidkp.detect.haar import still_detector, video_detector
+from vidkp.detect.haar import still_detector, video_detector, video_quick_detectors
 from vidkp.errors import InputError, OutputError, VidkpError
 from vidkp.faces import Faces
 from vidkp.io.decode import VideoReader, read_image
@@ -101,7 +101,7 @@ class Pipeline:
         video = config.video
         self.video_follower = FaceFollower(
             self.landmarker.model, video_detector(config.min_face, config.max_side, config=video), config.follow,
-            quick=video_detector(config.min_face, config.max_side, downscale=video.quick_downscale, config=video))
+            quick=video_quick_detectors(config.min_face, config.max_side, video))
         self.annotator = Annotator(style=config.style)
         self.vidkp_version = __version__
         self.params_json = json.dumps(params if params is not None else config.output_params(), sort_keys=True)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from vidkp.detect.candidates import ACCEPT_SCORE, ShiftLimit, check_jitter, find_faces
-from vidkp.detect.haar import HaarDetector, fallback_detector, still_detector
+from vidkp.detect.haar import FALLBACK_ROLLS, STILL_CASCADES, HaarDetector, fallback_detector, still_detector
 from vidkp.faces import Faces
 from vidkp.landmarks import STILL_JITTER, LandmarkModel
 
@@ -27,6 +27,12 @@ class StillConfig:
     """Also average over crops moved by this share of their side (0: off)."""
     fallback: bool = True
     """Search again at min_neighbors=1 when no face is found."""
+    cascades: tuple[str, ...] = STILL_CASCADES
+    """Haar cascades of the search (`vidkp.detect.haar.CASCADES` names or XML paths)."""
+    min_neighbors: int = 3
+    """Haar `min_neighbors` of the first search (the second one uses 1)."""
+    fallback_rolls: tuple[float, ...] = FALLBACK_ROLLS
+    """The second search also scans the image rotated by these angles (degrees)."""
 
     def __post_init__(self) -> None:
         check_jitter(self.jitter, "StillConfig.jitter")
@@ -57,10 +63,11 @@ class FaceLandmarker:
     does for still images. `jitter` (default `STILL_JITTER`; 0: off): those final points are also
     averaged over crops moved by that share of their side right, left, down and up (five crops,
     each with its mirror: ten network passes per face kept). `fallback` (default on): an image in
-    which no face is found is searched again with the detector at `min_neighbors=1`
-    (`vidkp.detect.haar.fallback_detector`), as `vidkp run` does for still images. These five
-    settings are a `StillConfig` (`config`); keyword arguments of the same names override its
-    fields. `threads`: the network's threads (`LandmarkModel`).
+    which no face is found is searched again with the detector at `min_neighbors=1`, also on the
+    image rotated by `fallback_rolls` (`vidkp.detect.haar.fallback_detector`), as `vidkp run` does
+    for still images. The detector: `cascades` at `min_neighbors` (`still_detector`), unless
+    `detector` is given. These settings are a `StillConfig` (`config`); keyword arguments of the
+    same names override its fields. `threads`: the network's threads (`LandmarkModel`).
     """
 
     def __init__(self, weights: str | Path | None = None, min_face: int = 24, detector: HaarDetector | None = None,
@@ -70,8 +77,9 @@ class FaceLandmarker:
             raise TypeError(f"unknown FaceLandmarker settings {sorted(set(settings) - known)}; known: {sorted(known)}")
         self.config = replace(config or StillConfig(), **settings)
         self.model = LandmarkModel(weights, threads)
-        self.detector = detector or still_detector(min_face)
-        self.fallback = fallback_detector(self.detector) if self.config.fallback else None
+        c = self.config
+        self.detector = detector or still_detector(min_face, cascades=c.cascades, min_neighbors=c.min_neighbors)
+        self.fallback = fallback_detector(self.detector, c.fallback_rolls) if c.fallback else None
 
     def search(self, image_bgr: np.ndarray) -> tuple[Faces, dict[str, float]]:
         """`detect_faces`, plus the seconds spent in the detectors ("detect") and the model ("landmarks")."""

@@ -100,3 +100,16 @@ def test_video_detector_settings_reach_the_follower(weights):
     assert all(q.min_neighbors == 5 for q in follower.quick)
     upright = Pipeline(RunConfig.from_options(weights=weights, **{"video.quick_rolls": ""})).video_follower
     assert [q.rolls for q in upright.quick] == [(0.0,)]
+
+
+def test_still_detector_settings_reach_the_still_search(weights):
+    from vidkp.batch.pipeline import Pipeline
+    from vidkp.config import RunConfig
+
+    config = RunConfig.from_options(weights=weights, image_max_side=800, **{
+        "still.cascades": "default", "still.min_neighbors": "5", "still.fallback_rolls": "15"})
+    lm = Pipeline(config).landmarker
+    assert lm.detector.cascades == ("default",) and lm.detector.min_neighbors == 5 and lm.detector.max_side == 800
+    assert lm.fallback.rolls == (0.0, 15.0) and lm.fallback.min_neighbors == 1
+    default = Pipeline(RunConfig.from_options(weights=weights)).landmarker
+    assert default.detector.cascades == ("default", "alt2", "profile") and default.fallback.rolls == (0.0, -20.0, 20.0)

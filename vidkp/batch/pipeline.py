@@ -96,8 +96,8 @@ class Pipeline:
         self.config = config
         # a still is searched by `FaceLandmarker.search` itself (what `detect` returns); video frames
         # are followed with the video detectors, single pass
-        self.landmarker = FaceLandmarker(config.weights, detector=still_detector(config.min_face, config.image_max_side),
-                                         config=config.still, threads=threads)
+        still = still_detector(config.min_face, config.image_max_side, config.still.cascades, config.still.min_neighbors)
+        self.landmarker = FaceLandmarker(config.weights, detector=still, config=config.still, threads=threads)
         video = config.video
         self.video_follower = FaceFollower(
             self.landmarker.model, video_detector(config.min_face, config.max_side, config=video), config.follow,

@@ -153,13 +153,17 @@ def _rotated(gray: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray |
     return view, cv2.invertAffineTransform(m)
 
 
-def still_detector(min_face: int = 24, max_side: int = 1280) -> HaarDetector:
-    """The detector for still images: the two frontal cascades and the profile cascade at
-    `min_neighbors=3`, global histogram equalisation; the extra false alarms are left to the
+STILL_CASCADES = ("default", "alt2", "profile")
+"""The still search's cascades: the two frontal ones and the profile one."""
+
+
+def still_detector(min_face: int = 24, max_side: int = 1280, cascades: tuple[str, ...] = STILL_CASCADES,
+                   min_neighbors: int = 3) -> HaarDetector:
+    """The detector for still images: by default the two frontal cascades and the profile cascade
+    at `min_neighbors=3`, global histogram equalisation; the extra false alarms are left to the
     model's face score and shift test (`vidkp.detect.candidates.find_faces`). Why these settings:
     docs/experiments/2026-11-detector-and-tracker-settings.md."""
-    return HaarDetector(min_face=min_face, max_side=max_side, min_neighbors=3,
-                        cascades=("default", "alt2", "profile"))
+    return HaarDetector(min_face=min_face, max_side=max_side, min_neighbors=min_neighbors, cascades=cascades)
 
 
 FALLBACK_ROLLS = (-20.0, 20.0)
@@ -167,13 +171,13 @@ FALLBACK_ROLLS = (-20.0, 20.0)
 rolled by 5-35 degrees either way, which the upright cascades miss, stands upright in one of them."""
 
 
-def fallback_detector(detector: HaarDetector) -> HaarDetector:
+def fallback_detector(detector: HaarDetector, rolls: tuple[float, ...] = FALLBACK_ROLLS) -> HaarDetector:
     """The second search of a still in which `detector` found no face (`find_faces(fallback=)`):
-    the same cascades at `min_neighbors=1`, on the image as it is and rotated by `FALLBACK_ROLLS`.
+    the same cascades at `min_neighbors=1`, on the image as it is and rotated by `rolls`.
     Its extra false alarms meet the face score (refitted on the frontal cascades' false alarms at
     `min_neighbors=1`, `training.score_head`) and the shift test. Why: docs/experiments/
     2026-11-29-stills-rotated-second-search.md."""
-    return detector.replace(min_neighbors=1, rolls=tuple(dict.fromkeys(detector.rolls + FALLBACK_ROLLS)))
+    return detector.replace(min_neighbors=1, rolls=tuple(dict.fromkeys(detector.rolls + tuple(rolls))))
 
 
 @dataclass(frozen=True)

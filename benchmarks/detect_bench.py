@@ -53,7 +53,7 @@ import pandas as pd
 
 from benchmarks.gtvideo import EXTRA_KINDS, KINDS, generated_clips, load_faces
 from benchmarks.iou_tracker import Tracker
-from benchmarks.track_bench import REAL_SHOTS, Output, dlib_hog68, match_truth, score_generated, score_real
+from benchmarks.track_bench import REAL_SHOTS, Output, dlib_hog68, match_truth, quick_overrides, score_generated, score_real
 from vidkp.detect.haar import video_detector, video_quick_detectors
 from vidkp.faces import Faces
 from vidkp.io.decode import VideoReader
@@ -97,13 +97,13 @@ def vidkp_method(model: LandmarkModel, detector: dict | None = None, follow: dic
                  quick: dict | list[dict] | None = None) -> Method:
     """vidkp's follower as the pipeline builds it (`video_quick_detectors`: quick passes at half
     resolution, every other one also on a rotated frame); `detector` overrides `HaarDetector`
-    settings of every detector; `quick` replaces the quick detectors by the full one at half
-    resolution with these overrides (a list: several quick detectors taken in turn; `{}`: one
-    upright quick detector); `follow` `FollowConfig` fields. Stages split as the manifest's
+    settings of every detector (the quick ones keep their downscale and rolls); `quick` replaces
+    the quick detectors by the full one at half resolution with these overrides (a list: several
+    quick detectors taken in turn; `{}`: one upright quick detector); `follow` `FollowConfig` fields. Stages split as the manifest's
     timings_ms (track = the follower's time outside detector and network)."""
     det = video_detector().replace(**(detector or {}))
     if quick is None:
-        fast = [d.replace(**(detector or {})) for d in video_quick_detectors()]
+        fast = [d.replace(**quick_overrides(detector)) for d in video_quick_detectors()]
     else:
         fast = [det.replace(downscale=2 * det.downscale, **q) for q in (quick if isinstance(quick, list) else [quick])]
     follower = FaceFollower(model, det, FollowConfig(**(follow or {})), quick=fast)

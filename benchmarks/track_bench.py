@@ -51,12 +51,18 @@ def frames(path: Path) -> Iterator[tuple[np.ndarray, float]]:
     cap.release()
 
 
+def quick_overrides(detector: dict | None) -> dict:
+    """`HaarDetector` overrides for the quick detectors: all but `downscale` and `rolls`, which
+    make them the quick detectors (`video_quick_detectors`)."""
+    return {k: v for k, v in (detector or {}).items() if k not in ("downscale", "rolls")}
+
+
 def vidkp_tracking(model: LandmarkModel, detector: dict | None = None, follow: dict | None = None) -> Method:
     """vidkp's follower as `vidkp run` builds it (`video_quick_detectors`: quick passes at half the
     detector's resolution, every other one also on a rotated frame); `detector` / `follow`
     override `HaarDetector` (every detector) / `FollowConfig` fields."""
     det = video_detector().replace(**(detector or {}))
-    quick = [d.replace(**(detector or {})) for d in video_quick_detectors()]
+    quick = [d.replace(**quick_overrides(detector)) for d in video_quick_detectors()]
     follower = FaceFollower(model, det, FollowConfig(**(follow or {})), quick=quick)
 
     def step(image: np.ndarray, t: float) -> Output:

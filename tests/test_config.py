@@ -46,3 +46,15 @@ def test_output_params_cover_what_changes_rows_only(tmp_path):
     assert a == b and a["every"] == 2
     assert RunConfig.from_options(annotate=tmp_path).output_params()["annotate"] == str(tmp_path.resolve())
     assert RunConfig.from_options(max_frames=5).output_params() != RunConfig().output_params()
+
+
+def test_bad_still_search_settings_are_refused_before_any_work():
+    from vidkp.landmarker import StillConfig
+
+    with pytest.raises(InputError, match="StillConfig.cascades"):
+        RunConfig.from_options(**{"still.cascades": ""})
+    with pytest.raises(InputError, match="fallback_rolls"):
+        StillConfig(fallback_rolls=15)
+    with pytest.raises(InputError, match="min_neighbors"):
+        StillConfig(min_neighbors=-1)
+    assert StillConfig(fallback_rolls=[10, "-10"]).fallback_rolls == (10.0, -10.0)

@@ -9,6 +9,7 @@ import numpy as np
 
 from vidkp.detect.candidates import ACCEPT_SCORE, ShiftLimit, check_jitter, find_faces
 from vidkp.detect.haar import FALLBACK_ROLLS, STILL_CASCADES, HaarDetector, fallback_detector, still_detector
+from vidkp.errors import InputError
 from vidkp.faces import Faces
 from vidkp.landmarks import STILL_JITTER, LandmarkModel
 
@@ -26,7 +27,8 @@ class StillConfig:
     jitter: float = STILL_JITTER
     """Also average over crops moved by this share of their side (0: off)."""
     fallback: bool = True
-    """Search again at min_neighbors=1 when no face is found."""
+    """Search again at min_neighbors=1, also on the image rotated by `fallback_rolls`, when no
+    face is found."""
     cascades: tuple[str, ...] = STILL_CASCADES
     """Haar cascades of the search (`vidkp.detect.haar.CASCADES` names or XML paths)."""
     min_neighbors: int = 3
@@ -36,6 +38,18 @@ class StillConfig:
 
     def __post_init__(self) -> None:
         check_jitter(self.jitter, "StillConfig.jitter")
+        if isinstance(self.cascades, (str, Path)) or not self.cascades:
+            raise InputError(f"StillConfig.cascades: expected a non-empty tuple of cascade names or paths, "
+                             f"got {self.cascades!r}")
+        if self.min_neighbors < 0:
+            raise InputError(f"StillConfig.min_neighbors: expected >= 0, got {self.min_neighbors!r}")
+        try:
+            rolls = tuple(float(r) for r in self.fallback_rolls)
+        except (TypeError, ValueError):
+            raise InputError(f"StillConfig.fallback_rolls: expected a tuple of angles in degrees, "
+                             f"got {self.fallback_rolls!r}") from None
+        object.__setattr__(self, "cascades", tuple(str(c) for c in self.cascades))
+        object.__setattr__(self, "fallback_rolls", rolls)
 
 
 @dataclass(frozen=True)
@@ -67,18 +81,20 @@ class FaceLandmarker:
     image rotated by `fallback_rolls` (`vidkp.detect.haar.fallback_detector`), as `vidkp run` does
     for still images. The detector: `cascades` at `min_neighbors` (`still_detector`), unless
     `detector` is given. These settings are a `StillConfig` (`config`); keyword arguments of the
-    same names override its fields. `threads`: the network's threads (`LandmarkModel`).
+    same names override its fields. `threads`: the network's threads (`LandmarkModel`); `max_side`:
+    the longest image side the cascades see (pixels; larger images are downscaled for them).
     """
 
     def __init__(self, weights: str | Path | None = None, min_face: int = 24, detector: HaarDetector | None = None,
-                 config: StillConfig | None = None, threads: int | None = None, **settings: Any) -> None:
+                 config: StillConfig | None = None, threads: int | None = None, max_side: int = 1280,
+                 **settings: Any) -> None:
         known = {f.name for f in fields(StillConfig)}
         if set(settings) - known:
             raise TypeError(f"unknown FaceLandmarker settings {sorted(set(settings) - known)}; known: {sorted(known)}")
         self.config = replace(config or StillConfig(), **settings)
         self.model = LandmarkModel(weights, threads)
         c = self.config
-        self.detector = detector or still_detector(min_face, cascades=c.cascades, min_neighbors=c.min_neighbors)
+        self.detector = detector or still_detector(min_face, max_side, c.cascades, c.min_neighbors)
         self.fallback = fallback_detector(self.detector, c.fallback_rolls) if c.fallback else None
 
     def search(self, image_bgr: np.ndarray) -> tuple[Faces, dict[str, float]]:

@@ -85,8 +85,31 @@ def test_decoder_threads_follow_opencv_setting_or_the_caller(tmp_path):
     assert decoder_threads(0) == 1 and decoder_threads(100) == 16
 
 
-def test_jpeg_is_decoded_as_opencv_reads_it(tmp_path):
-    """JPEGs (no alpha) take the single-decode path: the same pixels as cv2.imread, EXIF applied."""
+def test_jpeg_is_decoded_once_as_opencv_reads_it(tmp_path, monkeypatch):
+    """A JPEG (no alpha) is decoded once, as cv2.imread reads it; a PNG twice (alpha check first);
+    a corrupt JPEG is refused by name."""
+    import vidkp.io.decode as decode
+
     img = np.random.default_rng(0).integers(0, 255, (30, 40, 3), np.uint8)
     cv2.imwrite(str(tmp_path / "a.jpg"), img)
+    cv2.imwrite(str(tmp_path / "a.png"), img)
+    calls = []
+    real = cv2.imdecode
+    monkeypatch.setattr(decode.cv2, "imdecode", lambda buf, flags: calls.append(flags) or real(buf, flags))
     assert np.array_equal(read_image(tmp_path / "a.jpg"), cv2.imread(str(tmp_path / "a.jpg")))
+    assert calls == [cv2.IMREAD_COLOR]
+    assert np.array_equal(read_image(tmp_path / "a.png"), img) and len(calls) == 3
+    (tmp_path / "bad.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    with pytest.raises(InputError, match="not a readable image"):
+        read_image(tmp_path / "bad.jpg")
+
+
+def test_rgba_is_composited_over_white_with_rounding(tmp_path):
+    rgba = np.zeros((2, 3, 4), np.uint8)
+    rgba[..., :3] = (10, 100, 200)
+    rgba[..., 3] = (0, 128, 255)
+    cv2.imwrite(str(tmp_path / "t.png"), rgba)
+    got = read_image(tmp_path / "t.png")[0]
+    alpha = np.array([0, 128, 255], np.float64)[:, None] / 255
+    want = np.floor(np.array([10, 100, 200]) * alpha + 255 * (1 - alpha) + 0.5)
+    assert np.array_equal(got, want.astype(np.uint8))

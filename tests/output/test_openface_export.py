@@ -54,3 +54,21 @@ def test_export_errors_exit_2(out, tmp_path):
     assert res.exit_code == 2 and "openface" in res.output
     res = runner.invoke(app, ["export", str(tmp_path), "--to", str(tmp_path / "x")])
     assert res.exit_code == 2 and "not a vidkp output" in res.output
+
+
+def test_openface_pose_is_in_openfaces_order_of_the_angles():
+    """A face turned 35 and pitched 20 degrees: the export's angles rebuild the rotation with
+    OpenFace's R = Rx @ Ry @ Rz, and differ from `head_pose`'s default (screen) order."""
+    from tests._tracks import tracks_from_points
+    from vidkp.analysis import head_pose
+    from vidkp.analysis.pose import project_reference, rotation_matrix
+
+    size = (640, 480)
+    kps = project_reference(np.radians(20), np.radians(35), np.radians(10), 700.0, size, "screen")
+    t = tracks_from_points(kps[None])
+    t["confidence"] = 0.9
+    of = openface_frame(t, size)
+    got = of[["pose_Rx", "pose_Ry", "pose_Rz"]].to_numpy()[0]
+    screen = head_pose(t, size).to_numpy()[0]
+    assert np.allclose(rotation_matrix(*got, "openface"), rotation_matrix(*screen, "screen"), atol=2e-3)
+    assert np.abs(got - screen).max() > np.radians(3)

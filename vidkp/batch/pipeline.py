@@ -24,7 +24,7 @@ from vidkp.batch.manifest import InputSummary
 from vidkp.batch.resume import SEGMENTS_DIR, current_attempt, write_marker
 from vidkp.batch.segments import Segment, segment_dir
 from vidkp.config import RunConfig
-from vidkp.detect.haar import still_detector, video_detector, video_quick_detectors
+from vidkp.detect.haar import video_detector, video_quick_detectors
 from vidkp.errors import InputError, OutputError, VidkpError
 from vidkp.faces import Faces
 from vidkp.io.decode import VideoReader, read_image
@@ -96,8 +96,8 @@ class Pipeline:
         self.config = config
         # a still is searched by `FaceLandmarker.search` itself (what `detect` returns); video frames
         # are followed with the video detectors, single pass
-        still = still_detector(config.min_face, config.image_max_side, config.still.cascades, config.still.min_neighbors)
-        self.landmarker = FaceLandmarker(config.weights, detector=still, config=config.still, threads=threads)
+        self.landmarker = FaceLandmarker(config.weights, config.min_face, config=config.still, threads=threads,
+                                         max_side=config.image_max_side)
         video = config.video
         self.video_follower = FaceFollower(
             self.landmarker.model, video_detector(config.min_face, config.max_side, config=video), config.follow,

@@ -36,9 +36,9 @@ image, or CLAHE (per 8x8 tile, clip limit 2: a dark face on a bright background 
 @functools.lru_cache(maxsize=None)
 def load_cascade(name: str | Path) -> cv2.CascadeClassifier:
     """A bundled cascade by short name (`CASCADES`) or a cascade XML file by path. Loaded once per
-    process and shared by every detector using it (a classifier keeps working buffers as large as
-    the largest image it has scanned; sharing keeps one set per cascade). Detectors are not
-    thread-safe."""
+    process and shared by every detector using it for images up to `SHARED_SCAN_PIXELS` (a
+    classifier keeps working buffers as large as the largest image it has scanned; sharing keeps
+    one set per cascade). Detectors are not thread-safe."""
     return read_cascade(name)
 
 
@@ -52,10 +52,11 @@ def read_cascade(name: str | Path) -> cv2.CascadeClassifier:
 
 
 SHARED_SCAN_PIXELS = 640 * 640
-"""Images up to this many pixels (as the cascades see them) are scanned with the shared
-classifiers (`load_cascade`). A larger one is scanned with classifiers read for that call and
-dropped after it, one at a time: a classifier keeps a buffer of some 60 bytes per pixel of the
-largest image it has scanned, which a process holding one per cascade would keep for its life."""
+"""Images up to this many pixels (after the `max_side` and `downscale` resizing) are scanned with
+the shared classifiers (`load_cascade`). A larger one is scanned with classifiers read for that
+call (about 10 ms each), one at a time, each dropped after its scans: a classifier keeps a buffer
+of some 60 bytes per pixel of the largest image it has scanned, which a process holding one per
+cascade would keep for its life."""
 
 
 class HaarDetector:
@@ -117,10 +118,10 @@ class HaarDetector:
         small = self._normalize(small)
         min_px = max(int(round(self.min_face * k)), 12)
         found, weights = [], []
-        for roll in self.rolls:
-            view, back = _rotated(small, roll)
-            for name, shared in zip(self.cascades, self._cascades):
-                cascade = shared if view.size <= SHARED_SCAN_PIXELS else read_cascade(name)
+        views = [_rotated(small, roll) for roll in self.rolls]
+        for name, shared in zip(self.cascades, self._cascades):
+            cascade = shared if small.size <= SHARED_SCAN_PIXELS else read_cascade(name)
+            for view, back in views:
                 boxes, _, level = cascade.detectMultiScale3(
                     view, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
                     minSize=(min_px, min_px), outputRejectLevels=True)

@@ -12,8 +12,9 @@ more often during its first `empty_patience` frames, as at a video's start). Suc
 pass is skipped while the picture outside the tracked faces is unchanged since the previous
 periodic frame (a new face cannot appear without changing it), except on every
 `detect_max_every`-th frame. With a `quick` detector, most periodic passes
-use it (large faces only, a quarter of the cost; `full_every`); with several, the quick passes
-take them in turn (for example upright, then rotated for rolled heads). Detections go through
+use it (large faces only, about a third of the cost; `full_every`); with several, the quick
+passes take them in turn (`vidkp.detect.haar.video_quick_detectors`: +20 degrees and upright,
+upright, -20 degrees and upright, upright). Detections go through
 `vidkp.detect.candidates.find_faces` (face score, shift test, duplicates merged); one on a tracked
 face re-seeds that track (undoing drift), one where a face lost within `max_gap` frames should
 be gives it its id back, one on no face starts a track if its face score reaches

@@ -17,6 +17,19 @@ def face_clip(path: Path, frames: int = 12, size: tuple[int, int] = (320, 180), 
     return write_clip(path, render_frames(frames / fps, fps, size), fps, size)
 
 
+def grace_hopper(degrees: float = 0.0) -> np.ndarray:
+    """matplotlib's grace_hopper sample photo (BGR), rotated by `degrees` (OpenCV's
+    counter-clockwise sense) about its centre, same size, edges replicated."""
+    import matplotlib.cbook
+
+    img = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
+    if degrees == 0:
+        return img
+    h, w = img.shape[:2]
+    return cv2.warpAffine(img, cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0), (w, h),
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
 def plain_clip(path: Path, frames: int = 6, size: tuple[int, int] = (160, 120), fps: float = 10.0,
                seed: int = 0) -> Path:
     """A clip of smooth noise with no face."""

@@ -1,4 +1,3 @@
-import cv2
 import numpy as np
 import pandas as pd
 import pytest
@@ -120,15 +119,13 @@ def test_missing_points_give_nan_and_bad_input_is_refused():
 
 def test_roll_of_a_real_face_rotated_in_plane(landmarker):
     """matplotlib's grace_hopper photo rotated by +15 and -15 degrees: roll differs by 30 +- 2."""
-    import matplotlib.cbook
+    from tests._media import grace_hopper
 
-    img = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
+    img = grace_hopper()
     h, w = img.shape[:2]
     rolls, yaws = [], []
     for angle in (15.0, -15.0):
-        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-        face = max(landmarker.detect(cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)),
-                   key=lambda f: f.box[2])
+        face = max(landmarker.detect(grace_hopper(angle)), key=lambda f: f.box[2])
         rolls.append(head_pose(tracks_from_points(face.keypoints[None]), (w, h))["pose_Rz"].iloc[0])
     assert abs(np.degrees(rolls[1] - rolls[0]) - 30.0) < 2.0
     for image in (img, img[:, ::-1].copy()):

@@ -2,7 +2,6 @@
 and every face is found. Face centres below were marked by hand on each photo (x, y pixels)."""
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pandas as pd
 
@@ -61,17 +60,13 @@ def test_run_writes_for_a_still_what_face_landmarker_detect_finds(shared_data: P
 def test_the_second_search_of_a_still_finds_a_head_rolled_30_degrees(weights):
     """grace_hopper rotated by 30 degrees either way: the upright searches find no face, the
     second search's rotated scans (FALLBACK_ROLLS) do."""
-    import matplotlib.cbook
-
+    from tests._media import grace_hopper
     from vidkp import FaceLandmarker
     from vidkp.detect.haar import FALLBACK_ROLLS, fallback_detector, still_detector
 
-    img = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
-    h, w = img.shape[:2]
     assert fallback_detector(still_detector()).rolls == (0.0, *FALLBACK_ROLLS)
     upright, rotated = FaceLandmarker(weights, fallback_rolls=()), FaceLandmarker(weights)
     for angle in (30.0, -30.0):
-        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-        image = cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        image = grace_hopper(angle)
         assert upright.detect(image) == []
         assert len(rotated.detect(image)) == 1

@@ -311,16 +311,11 @@ def test_a_head_that_appears_rolled_is_found_by_the_rotated_quick_passes(weights
     """grace_hopper rotated by 25 degrees for 30 frames (passes not skipped for a still scene): the
     follower as `vidkp run` builds it finds her within 20 frames; with upright quick passes only
     (`quick_rolls=()`) the upright cascade never does."""
-    import cv2
-    import matplotlib.cbook
-
+    from tests._media import grace_hopper
     from vidkp.detect.haar import VideoDetectorConfig, video_detector, video_quick_detectors
     from vidkp.landmarks import LandmarkModel
 
-    img = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
-    h, w = img.shape[:2]
-    frame = cv2.warpAffine(img, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), (w, h),
-                           borderMode=cv2.BORDER_REPLICATE)
+    frame = grace_hopper(angle)
     model = LandmarkModel(weights, threads=1)
     first = {}
     for name, config in (("rotated", VideoDetectorConfig()), ("upright", VideoDetectorConfig(quick_rolls=()))):

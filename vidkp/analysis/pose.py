@@ -11,7 +11,8 @@ Two orders of the angles (`CONVENTIONS`):
   the image by a adds exactly a to it);
 - "openface": R = Rx(pose_Rx) @ Ry(pose_Ry) @ Rz(pose_Rz), OpenFace 2's order, where roll adds
   the image's rotation only for faces near frontal.
-The two agree for a frontal face and differ by second-order terms in the angles.
+The two agree for a face rotated about one axis only; a face turned and rolled or pitched gets
+different pitch and roll in the two (several degrees at 30 degrees of yaw: docs/analysis.md).
 Camera: a pinhole with focal length = frame width in pixels and the principal point at the frame
 centre, no lens distortion.
 """

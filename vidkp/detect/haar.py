@@ -110,6 +110,11 @@ class HaarDetector:
         """A new detector with this one's settings except `changes` (constructor arguments)."""
         return HaarDetector(**{**self.settings, **changes})
 
+    def also_rotated(self, angles: tuple[float, ...], **changes: Any) -> HaarDetector:
+        """`replace(**changes)`, also scanning at `angles` (degrees) besides this one's `rolls`,
+        each angle once."""
+        return self.replace(rolls=tuple(dict.fromkeys(self.rolls + tuple(float(a) for a in angles))), **changes)
+
     def __call__(self, image: np.ndarray) -> Faces:
         gray = to_gray(image)
         h, w = gray.shape[:2]
@@ -178,7 +183,7 @@ def fallback_detector(detector: HaarDetector, rolls: tuple[float, ...] = FALLBAC
     Its extra false alarms meet the face score (refitted on the frontal cascades' false alarms at
     `min_neighbors=1`, `training.score_head`) and the shift test. Why: docs/experiments/
     2026-11-29-stills-rotated-second-search.md."""
-    return detector.replace(min_neighbors=1, rolls=tuple(dict.fromkeys(detector.rolls + tuple(rolls))))
+    return detector.also_rotated(rolls, min_neighbors=1)
 
 
 @dataclass(frozen=True)
@@ -208,7 +213,7 @@ def video_quick_detectors(min_face: int = 24, max_side: int = 640,
     (`[+20, upright, -20, upright]` by default); the frame downscaled by `config.quick_downscale`."""
     c = config or VideoDetectorConfig()
     upright = video_detector(min_face, max_side, c.quick_downscale, c)
-    rotated = [upright.replace(rolls=tuple(dict.fromkeys(c.rolls + (r,)))) for r in c.quick_rolls]
+    rotated = [upright.also_rotated((r,)) for r in c.quick_rolls]
     return [d for r in rotated for d in (r, upright)] or [upright]
 
 

@@ -85,12 +85,12 @@ def scored(pred: np.ndarray, gt: np.ndarray, found: np.ndarray | None = None) ->
 
 
 def predict(model: LandmarkModel, data: Samples, boxes: np.ndarray, mirror: bool = False,
-            jitter: float = 0.0) -> np.ndarray:
+            jitter: float = 0.0, refine: bool = True) -> np.ndarray:
     """Keypoints (n, 68, 2) through the inference code path; NaN where the box is NaN."""
     out = np.full((len(data), 68, 2), np.nan, np.float32)
     for i in range(len(data)):
         if np.isfinite(boxes[i]).all():
-            out[i] = model.predict(data.image(i), boxes[i:i + 1], mirror=mirror, jitter=jitter)[0][0]
+            out[i] = model.predict(data.image(i), boxes[i:i + 1], mirror=mirror, jitter=jitter, refine=refine)[0][0]
     return out
 
 

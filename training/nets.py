@@ -133,13 +133,14 @@ def _conv_bn(c_in: int, c_out: int, stride: int = 1, groups: int = 1, k: int = 3
 class KpNet(nn.Module):
     """vidkp's default: a small CNN for CPU. A 3x3 stem (stride `stem_stride`), then per stage one
     strided 3x3 conv and `depth` residual blocks (`block`: "ds" depthwise-separable or "plain" 3x3),
-    down to a small map; flatten, one hidden FC layer, 136 coordinates plus a face/no-face logit."""
-
-    has_score = True
+    down to a small map; flatten, one hidden FC layer, `points` (x, y) pairs plus, with `score`, a
+    face/no-face logit (the refinement stage's part networks: fewer points, no score)."""
 
     def __init__(self, size: int = 64, widths: tuple[int, ...] = (16, 32, 64, 96, 128), depth: int = 1,
-                 hidden: int = 256, stem_stride: int = 1, block: str = "ds") -> None:
+                 hidden: int = 256, stem_stride: int = 1, block: str = "ds", points: int = 68,
+                 score: bool = True) -> None:
         super().__init__()
+        self.has_score = score
         layers = _conv_bn(1, widths[0], stem_stride)
         c_in, s = widths[0], (size + stem_stride - 1) // stem_stride
         for c in widths[1:]:
@@ -149,7 +150,7 @@ class KpNet(nn.Module):
             c_in = c
         self.features = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(c_in * s * s, hidden), nn.ReLU(inplace=True),
-                                  nn.Linear(hidden, 2 * 68 + 1))
+                                  nn.Linear(hidden, 2 * points + int(score)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -181,3 +182,39 @@ class _PlainBlock(nn.Module):
 @register("kpnet", CropSpec(size=64, scale=1.3, shift=0.0, gray=True))
 def kpnet(**kwargs) -> nn.Module:
     return KpNet(**kwargs)
+
+
+class PatchNet(nn.Module):
+    """A part network of the refinement stage (integral regression): a small encoder to 1/4 of the
+    patch, one upsampling step joined with the 1/2-scale features, then one heatmap per point at 1/2
+    of the patch, softmax over it, and each point is its heatmap's expected position (output: `points`
+    (x, y) pairs in patch units, origin at the patch centre). The points stay tied to image features
+    rather than regressed from a pooled vector, which pulls them toward a mean shape."""
+
+    has_score = False
+
+    def __init__(self, size: int = 32, points: int = 6, widths: tuple[int, int, int] = (16, 32, 64)) -> None:
+        super().__init__()
+        w0, w1, w2 = widths
+        self.points = points
+        self.stem = nn.Sequential(*_conv_bn(1, w0), *_conv_bn(w0, w1, 2), _PlainBlock(w1))
+        self.down = nn.Sequential(*_conv_bn(w1, w2, 2), _PlainBlock(w2), _PlainBlock(w2))
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.fuse = nn.Sequential(*_conv_bn(w1 + w2, w1), nn.Conv2d(w1, points, 1))
+        side = (size + 1) // 2
+        grid = (torch.arange(side, dtype=torch.float32) * 2 + 0.5) / size - 0.5
+        self.register_buffer("grid", grid, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        half = self.stem(x)
+        maps = self.fuse(torch.cat([half, self.up(self.down(half))[..., : half.shape[2], : half.shape[3]]], 1))
+        n, k, h, w = maps.shape
+        prob = torch.softmax(maps.reshape(n, k, h * w), dim=2).reshape(n, k, h, w)
+        xs = (prob.sum(dim=2) * self.grid[:w]).sum(dim=2)
+        ys = (prob.sum(dim=3) * self.grid[:h]).sum(dim=2)
+        return torch.stack([xs, ys], dim=2).reshape(n, 2 * k)
+
+
+@register("patchnet", CropSpec(size=32, scale=1.0, shift=0.0, gray=True))
+def patchnet(**kwargs) -> nn.Module:
+    return PatchNet(**kwargs)

@@ -56,7 +56,7 @@ def hidden(model: LandmarkModel, image: np.ndarray, boxes: np.ndarray, angles: n
 def refined_features(model: LandmarkModel, image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Features (n, H) of the second (refined) crop of each box, as `find_faces` scores it, and
     the refined boxes (n, 4)."""
-    kps, _ = model.predict(image, boxes)
+    kps, _ = model.predict(image, boxes, refine=False)
     kps = kps[np.isfinite(kps).all(axis=(1, 2))]
     if not len(kps):
         return np.zeros((0, model.network.net.head[-1].in_features), np.float32), np.zeros((0, 4), np.float32)

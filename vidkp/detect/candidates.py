@@ -35,7 +35,9 @@ class PointModel(Protocol):
     """The model's own shift-test limit (calibrated with it on validation faces)."""
 
     def predict(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None,
-                mirror: bool = False, jitter: float = 0.0) -> tuple[np.ndarray, np.ndarray]: ...
+                mirror: bool = False, jitter: float = 0.0, refine: bool = True) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def refine(self, image: np.ndarray, kps: np.ndarray, mirror: bool = False) -> np.ndarray: ...
 
     def box_from_landmarks(self, kps: np.ndarray) -> np.ndarray: ...
 
@@ -53,10 +55,10 @@ def same_face(a: np.ndarray, b: np.ndarray, merge_iou: float = 0.3) -> np.ndarra
 
 
 def predict_from_points(model: PointModel, image: np.ndarray, kps: np.ndarray, mirror: bool = False,
-                        jitter: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                        jitter: float = 0.0, refine: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Re-predict faces from their points (n, 68, 2): Haar-like box and eye-line roll, as a tracker
-    crops (`mirror`, `jitter`: test-time averaging, `LandmarkModel.predict`)."""
-    return model.predict(image, model.box_from_landmarks(kps), roll_degrees(kps), mirror, jitter)
+    crops (`mirror`, `jitter`, `refine`: `LandmarkModel.predict`)."""
+    return model.predict(image, model.box_from_landmarks(kps), roll_degrees(kps), mirror, jitter, refine)
 
 
 ACCEPT_SCORE = 0.5
@@ -85,11 +87,12 @@ def shift_limit(model: PointModel, limit: ShiftLimit) -> float | None:
 def shift_error(model: PointModel, image: np.ndarray, box: np.ndarray, angles: np.ndarray, kps: np.ndarray
                 ) -> np.ndarray:
     """Mean point movement (n,), in outer-eye-corner distances of `kps`, when the crop boxes
-    (n, 4) that gave `kps` are shifted by `SHIFT`."""
+    (n, 4) that gave `kps` are shifted by `SHIFT`. First-stage points (`predict(..., refine=False)`)
+    on both sides: the limits are calibrated on them."""
     moved = box.copy()
     moved[:, 0] += SHIFT[0] * box[:, 2]
     moved[:, 1] += SHIFT[1] * box[:, 3]
-    again, _ = model.predict(image, moved, angles)
+    again, _ = model.predict(image, moved, angles, refine=False)
     iod = np.linalg.norm(kps[:, 36] - kps[:, 45], axis=1)
     return np.linalg.norm(again - kps, axis=2).mean(axis=1) / np.maximum(iod, 1e-6)
 
@@ -97,10 +100,11 @@ def shift_error(model: PointModel, image: np.ndarray, box: np.ndarray, angles: n
 def refine(model: PointModel, image: np.ndarray, boxes: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Predict each box (n, 4), then again from a box framing its own points (as a tracker
-    crops): points, scores, and the crop boxes and angles of that second prediction."""
-    first, _ = model.predict(image, boxes)
+    crops): first-stage points (not refined), scores, and the crop boxes and angles of that second
+    prediction."""
+    first, _ = model.predict(image, boxes, refine=False)
     crops, angles = model.box_from_landmarks(first), roll_degrees(first)
-    kps, scores = model.predict(image, crops, angles)
+    kps, scores = model.predict(image, crops, angles, refine=False)
     return kps, scores, crops, angles
 
 
@@ -162,6 +166,8 @@ def _search(model: PointModel, detector: Detector, image: np.ndarray, min_score:
     kps, scores, boxes = kps[keep], scores[keep], boxes[keep]
     if mirror or jitter:
         kps = model.predict(image, crop_boxes[keep], angles[keep], mirror, jitter)[0]
-        boxes = model.box_from_landmarks(kps)
+    else:
+        kps = model.refine(image, kps)
+    boxes = model.box_from_landmarks(kps)
     times["landmarks"] = time.perf_counter() - t1
     return Faces(boxes, scores.astype(np.float32), kps.astype(np.float32)), times

@@ -15,6 +15,7 @@ from safetensors import safe_open
 from vidkp.errors import ModelError
 from vidkp.faces import N_POINTS
 from vidkp.landmarks.crop import CropSpec, apply_matrix, box_matrix, invert, to_gray, to_tensor_batch, warp
+from vidkp.landmarks.refine import Refiner, load_refiner
 from vidkp.landmarks.runtime import OnnxNetwork, onnx_path
 from vidkp.landmarks.shape import MIRROR_PERM, BoxRelation, box_from_landmarks
 
@@ -66,10 +67,12 @@ class LandmarkModel:
     and calibrations, and the network runs from the ONNX graph beside it (`<stem>.onnx`, written by
     `python -m training.export`) in ONNX Runtime on `threads` threads (None: ONNX Runtime's
     default). `network` replaces that graph with any `PointNetwork` (training passes a PyTorch one).
+    When the metadata names refinement parts (`refine`), their networks re-place the eye and mouth
+    points (`vidkp.landmarks.refine`); `refiner` replaces them (training passes PyTorch ones).
     """
 
     def __init__(self, weights: str | Path | None = None, threads: int | None = None,
-                 network: PointNetwork | None = None) -> None:
+                 network: PointNetwork | None = None, refiner: Refiner | None = None) -> None:
         path = Path(weights) if weights else default_weights_path()
         if not path.is_file():
             raise ModelError(f"model weights not found at {path}")
@@ -79,6 +82,8 @@ class LandmarkModel:
         self.version = meta.get("version", "unknown")
         self.spec = CropSpec(**json.loads(meta["crop"]))
         self.network: PointNetwork = network or OnnxNetwork(onnx_path(path), threads)
+        self.refiner: Refiner | None = refiner or load_refiner(path, meta, threads)
+        """The refinement stage (None: the first stage's points are final)."""
         self.threads = threads
         """Threads of the ONNX Runtime session (None: its default; unused with `network`)."""
         probe = self.network(np.zeros((1, 1, self.spec.size, self.spec.size), np.float32))
@@ -131,13 +136,24 @@ class LandmarkModel:
         scores = 1.0 / (1.0 + np.exp(-out[:, 2 * N_POINTS])) if self.has_score else np.ones(len(out), np.float32)
         return pts, scores.astype(np.float32)
 
+    def refine(self, image: np.ndarray, kps: np.ndarray, mirror: bool = False) -> np.ndarray:
+        """Points (n, 68, 2) of `predict(..., refine=False)` with the refinement stage applied
+        (`mirror`: mouth flip averaging); unchanged without one."""
+        if self.refiner is None:
+            return np.asarray(kps, np.float32)
+        dx = self.label_x_offset_mirror if mirror else self.label_x_offset
+        out = self.refiner(image, kps - [dx, 0.0], mirror)
+        out[..., 0] += dx
+        return out
+
     def predict(self, image: np.ndarray, boxes: np.ndarray, angles: np.ndarray | None = None,
-                mirror: bool = False, jitter: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                mirror: bool = False, jitter: float = 0.0, refine: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Keypoints (n, 68, 2) in image pixels and face scores (n,) for boxes (n, 4) = x, y, w, h
         (`mirror`: flip test-time averaging, see `forward`). `jitter` > 0: jitter averaging, each
         face is also predicted from its box moved by `jitter` of its side right, left, down and
         up, and the five predictions are averaged in image pixels (five times the network work;
-        the scores stay those of the boxes as given). Every x then gets `label_x_offset` (single
+        the scores stay those of the boxes as given). With `refine` and a refinement stage, the eye
+        and mouth points are then re-placed (`refine`). Every x gets `label_x_offset` (single
         pass) or `label_x_offset_mirror` (mirror-averaged)."""
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         n = len(boxes)
@@ -151,5 +167,7 @@ class LandmarkModel:
         pts, scores = self.forward(crops, mirror)
         out = np.stack([apply_matrix(p, invert(m)) for p, m in zip(pts, mats)])
         out = out.reshape(len(offsets), n, N_POINTS, 2).mean(axis=0)
+        if refine and self.refiner is not None:
+            out = self.refiner(image, out, mirror)
         out[..., 0] += self.label_x_offset_mirror if mirror else self.label_x_offset
         return out.astype(np.float32), scores[:n]

@@ -173,9 +173,10 @@ class FaceFollower:
         self._seen = start  # last frame with a face to follow (or the start: search often at first)
         self.cuts.reset()
 
-    def _predict_from_points(self, image: np.ndarray, kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _predict_from_points(self, image: np.ndarray, kps: np.ndarray, refine: bool = True
+                             ) -> tuple[np.ndarray, np.ndarray]:
         t0 = time.perf_counter()
-        out = predict_from_points(self.model, image, kps, self.cfg.mirror)
+        out = predict_from_points(self.model, image, kps, self.cfg.mirror, refine=refine)
         self.times["landmarks"] += time.perf_counter() - t0
         return out
 
@@ -225,13 +226,14 @@ class FaceFollower:
             return
         kps = np.full(where.shape, np.nan, np.float32)
         scores = np.zeros(len(where), np.float32)
-        kps[free], scores[free] = self._predict_from_points(image, where[free])
+        kps[free], scores[free] = self._predict_from_points(image, where[free], refine=False)
         idx = np.flatnonzero((scores >= self.cfg.accept_score) & np.isfinite(kps).all(axis=(1, 2)))
         if not len(idx):
             return
         t0 = time.perf_counter()
         idx = idx[steady(self.model, image, self.model.box_from_landmarks(where[idx]), roll_degrees(where[idx]),
                          kps[idx], self.cfg.max_shift_error)]
+        kps[idx] = self.model.refine(image, kps[idx], self.cfg.mirror)
         self.times["landmarks"] += time.perf_counter() - t0
         back: list[int] = []
         for j, box in zip(idx, self._boxes([kps[j] for j in idx])):

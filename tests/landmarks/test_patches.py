@@ -1,0 +1,88 @@
+"""The refinement stage's geometry: patches framed by the points, mirrored eyes, points mapped back."""
+import numpy as np
+
+from vidkp.landmarks.patches import (LEFT_EYE, MOUTH, RIGHT_EYE, PatchSpec, cut, patch_frames, to_image,
+                                     to_patch_units)
+from vidkp.landmarks.refine import Refiner
+from vidkp.landmarks.shape import MIRROR_PERM
+
+EYE = PatchSpec(size=32, side=0.6)
+
+
+def symmetric_face(angle_deg: float = 0.0, centre=(200.0, 150.0), scale: float = 1.0) -> np.ndarray:
+    """68 points symmetric about x = 0 (a mean-like face), rotated and placed at `centre`."""
+    rng = np.random.default_rng(3)
+    half = rng.uniform(-60, 60, (68, 2))
+    pts = half.copy()
+    for a, b in [(a, b) for a, b in zip(range(68), MIRROR_PERM) if a < b]:
+        pts[b] = pts[a] * [-1, 1]
+    for i in np.flatnonzero(MIRROR_PERM == np.arange(68)):
+        pts[i, 0] = 0.0
+    pts[36], pts[45] = [-50, -20], [50, -20]
+    pts[37:42] = pts[36] + rng.uniform([5, -8], [30, 8], (5, 2))
+    pts[MIRROR_PERM[37:42]] = pts[37:42] * [-1, 1]
+    a = np.deg2rad(angle_deg)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    return (pts * scale) @ rot.T + centre
+
+
+def test_patches_are_level_and_sized_by_the_eye_distance():
+    for angle in (0.0, 25.0, -40.0):
+        kps = symmetric_face(angle)[None]
+        units = to_patch_units(kps[:, [36, 45]], patch_frames(kps, LEFT_EYE, EYE), EYE.size)[0]
+        assert abs(units[0, 1] - units[1, 1]) < 1e-6  # eye corners level in the patch
+        assert abs((units[1, 0] - units[0, 0]) - 1 / EYE.side) < 1e-6  # distance 1 / side patch sides
+
+
+def test_mirrored_right_eye_looks_like_the_left_eye():
+    kps = symmetric_face(15.0)[None]
+    left = to_patch_units(kps[:, LEFT_EYE], patch_frames(kps, LEFT_EYE, EYE), EYE.size)
+    right = to_patch_units(kps[:, RIGHT_EYE], patch_frames(kps, RIGHT_EYE, EYE, mirror=True), EYE.size)
+    np.testing.assert_allclose(right, left, atol=1e-3)
+
+
+def test_units_round_trip_to_image_pixels():
+    kps = symmetric_face(-20.0, scale=0.7)[None]
+    for part, mirror in ((LEFT_EYE, False), (RIGHT_EYE, True), (MOUTH, False)):
+        mats = patch_frames(kps, part, EYE, mirror)
+        back = to_image(to_patch_units(kps[:, part], mats, EYE.size), mats, EYE.size)
+        np.testing.assert_allclose(back, kps[:, part], atol=1e-3)
+
+
+def test_cut_gives_gray_patches_of_the_spec_size():
+    image = np.random.default_rng(0).integers(0, 255, (300, 400, 3), np.uint8)
+    mats = patch_frames(np.stack([symmetric_face(), symmetric_face(10.0)]), MOUTH, EYE)
+    assert cut(image, mats, EYE.size).shape == (2, 32, 32)
+    assert cut(image, mats[:0], EYE.size).shape == (0, 32, 32)
+
+
+class Fixed:
+    """A part network that outputs the same patch units for every patch."""
+
+    def __init__(self, units: np.ndarray) -> None:
+        self.units = units.reshape(1, -1)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.repeat(self.units, len(x), axis=0)
+
+
+def test_refiner_replaces_both_eyes_and_nothing_else():
+    kps = symmetric_face(10.0)[None]
+    moved = np.array([[0.05 * i, -0.02 * i] for i in range(6)])  # units the "network" puts the eye at
+    out = Refiner({"eye": Fixed(moved)}, {"eye": EYE})(np.zeros((300, 400), np.uint8), kps)
+    np.testing.assert_allclose(out[:, LEFT_EYE], to_image(moved[None], patch_frames(kps, LEFT_EYE, EYE), 32), atol=1e-3)
+    np.testing.assert_allclose(out[:, RIGHT_EYE],
+                               to_image(moved[None], patch_frames(kps, RIGHT_EYE, EYE, mirror=True), 32), atol=1e-3)
+    rest = np.setdiff1d(np.arange(68), np.r_[LEFT_EYE, RIGHT_EYE])
+    np.testing.assert_allclose(out[:, rest], kps[:, rest], atol=1e-4)
+
+
+def test_mirror_averaging_of_the_mouth_is_symmetric():
+    """On a mirror-symmetric face a network that outputs the true points gives them back, both ways."""
+    kps = symmetric_face(0.0)[None]
+    spec = PatchSpec(size=40, side=1.0)
+    truth = to_patch_units(kps[:, MOUTH], patch_frames(kps, MOUTH, spec), spec.size)[0]
+    refiner = Refiner({"mouth": Fixed(truth)}, {"mouth": spec})
+    image = np.zeros((300, 400), np.uint8)
+    np.testing.assert_allclose(refiner(image, kps, mirror=True), kps, atol=1e-3)
+    np.testing.assert_allclose(refiner(image, kps), kps, atol=1e-3)

@@ -1,0 +1,80 @@
+"""training.refine: part networks learn, save as checkpoints the runtime loads, and only move their points."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from tests.training.test_training import REL, _toy_faces
+from training import nets
+from training.refine import FrameNoise, assemble, part_loss, sample_batch, save_part, train_part
+from training.train import export
+from training.transforms import NO_AUGMENT
+from vidkp.errors import ModelError
+from vidkp.landmarks import LandmarkModel
+from vidkp.landmarks.crop import CropSpec
+from vidkp.landmarks.patches import LEFT_EYE, MOUTH, RIGHT_EYE
+from vidkp.landmarks.refine import part_path
+
+
+def test_samples_are_patches_with_targets_inside():
+    data = _toy_faces(4, np.random.default_rng(0))
+    x, y = sample_batch(data, np.arange(4), "mouth", np.random.default_rng(1), FrameNoise(), NO_AUGMENT)
+    assert x.shape == (4, 40, 40) and x.dtype == np.uint8 and y.shape == (4, 20, 2)
+    _, still = sample_batch(data, np.arange(4), "eye", np.random.default_rng(1), FrameNoise(0, 0, 0), NO_AUGMENT)
+    np.testing.assert_allclose(still.mean(axis=1), 0, atol=1e-5)  # unperturbed: centred on the part
+    assert np.abs(y.mean(axis=1)).max() > 1e-3  # perturbed frames move it
+
+
+def test_opening_term_penalises_a_closed_prediction_of_an_open_mouth():
+    target = torch.zeros(1, 20, 2)
+    target[0, 14, 1], target[0, 18, 1] = -0.1, 0.1  # inner-lip middles 62 and 66 apart
+    closed = torch.zeros(1, 40)
+    pairs = ((14, 18),)
+    assert part_loss(closed, target, pairs, 1.0) > part_loss(closed, target, pairs, 0.0)
+    assert part_loss(target.reshape(1, 40), target, pairs, 1.0) == 0
+
+
+def test_short_training_lowers_the_loss():
+    data = _toy_faces(8, np.random.default_rng(0))
+    rng = np.random.default_rng(5)
+    x, y = sample_batch(data, np.arange(8), "eye", rng, FrameNoise(), NO_AUGMENT)
+    before = nets.create("patchnet", size=32, points=6).eval()
+    after = train_part(data, "eye", 150, 16, 5e-3, 0, 1.0, FrameNoise(), NO_AUGMENT)
+    xt, yt = torch.from_numpy(x.astype(np.float32)[:, None] / 255), torch.from_numpy(y)
+    with torch.no_grad():
+        assert part_loss(after(xt), yt, (), 0) < 0.8 * part_loss(before(xt), yt, (), 0)
+
+
+def test_assembled_model_refines_only_eyes_and_mouth(tmp_path):
+    kw = {"size": 32, "widths": [8, 16, 16, 32], "hidden": 32}
+    first = tmp_path / "first.safetensors"
+    export(nets.create("kpnet", **kw).eval(), "kpnet", kw, CropSpec(size=32, scale=1.3), REL, first)
+    for name in ("eye", "mouth"):
+        torch.manual_seed(1)
+        save_part(nets.create("patchnet", **json.loads(json.dumps({"size": 32 if name == "eye" else 40,
+                                                                       "points": 6 if name == "eye" else 20}))).eval(),
+                  name, tmp_path / f"landmarks.{name}.safetensors", {})
+    path = assemble(first, tmp_path, ["eye", "mouth"])
+    model = LandmarkModel(path)
+    assert set(model.refiner.networks) == {"eye", "mouth"}
+    image = np.random.default_rng(0).integers(0, 255, (120, 120, 3), np.uint8)
+    box = np.array([[30, 30, 50, 50]], np.float32)
+    plain, s0 = model.predict(image, box, refine=False)
+    refined, s1 = model.predict(image, box)
+    parts = np.r_[LEFT_EYE, RIGHT_EYE, MOUTH]
+    rest = np.setdiff1d(np.arange(68), parts)
+    np.testing.assert_array_equal(refined[:, rest], plain[:, rest])
+    np.testing.assert_array_equal(s0, s1)
+    assert np.abs(refined[:, parts] - plain[:, parts]).max() > 1e-3
+    np.testing.assert_allclose(model.refine(image, plain), refined, atol=1e-4)
+
+
+def test_a_missing_part_file_is_a_model_error(tmp_path):
+    kw = {"size": 32, "widths": [8, 16, 16, 32], "hidden": 32}
+    first = tmp_path / "first.safetensors"
+    export(nets.create("kpnet", **kw).eval(), "kpnet", kw, CropSpec(size=32, scale=1.3), REL, first)
+    path = assemble(first, tmp_path, ["eye"])
+    assert not part_path(path, "eye").exists()
+    with pytest.raises(ModelError, match="refinement weights not found"):
+        LandmarkModel(path)

@@ -1,0 +1,209 @@
+"""Train the refinement stage (`vidkp.landmarks.refine`): one network for the eyes, one for the mouth.
+
+    python -m training.refine DATA --out runs/refine [--train-set train] [--steps 6000] [--weights W]
+
+Each network learns its part's points from patches framed as inference frames them
+(`vidkp.landmarks.patches`), from the labelled points with the frame moved, scaled and turned at
+random by about what the first stage's points are off, then the photometric changes of
+`training.transforms`. Loss: wing on the points plus wing on the openings (eyelid and lip pairs),
+both in percent of the patch side. After training, the first stage (`--weights`) is run on the
+validation people from label-derived boxes and scored with and without the refinement.
+Writes `<out>/landmarks.<part>.safetensors` (+ `.onnx`) for each part, `<out>/landmarks.safetensors`
+(+ `.onnx`: the first stage, its metadata listing the parts; a model `LandmarkModel` loads whole),
+`<out>/curves_<part>.csv` and `<out>/eval.json`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import safe_open
+from torch import nn
+
+from training import nets
+from training.dataset import Samples, make_splits
+from training.evaluate import model_relation, predict, scored
+from training.export import save_checkpoint
+from training.fidelity import table as fidelity_table
+from training.train import wing_loss
+from training.transforms import AugmentConfig, photometric
+from vidkp.landmarks import LandmarkModel, default_weights_path
+from vidkp.landmarks.crop import CropSpec
+from vidkp.landmarks.patches import PatchSpec, cut, frame_matrices, frame_params, to_patch_units
+from vidkp.landmarks.refine import PARTS
+from vidkp.landmarks.shape import box_from_landmarks
+
+VERSION = "1"
+
+
+@dataclass(frozen=True)
+class PartRecipe:
+    """How one part network is built and trained."""
+
+    spec: PatchSpec
+    arch: str
+    arch_kwargs: dict
+    pairs: tuple[tuple[int, int], ...]
+    """Opening pairs in the part's point order (eyelids; inner and outer lips)."""
+
+
+RECIPES = {
+    "eye": PartRecipe(PatchSpec(size=32, side=0.6), "patchnet",
+                      {"size": 32, "points": 6},
+                      ((1, 5), (2, 4))),
+    "mouth": PartRecipe(PatchSpec(size=40, side=1.0), "patchnet",
+                        {"size": 40, "points": 20},
+                        ((13, 19), (14, 18), (15, 17), (2, 10), (3, 9), (4, 8))),
+}
+
+
+@dataclass(frozen=True)
+class FrameNoise:
+    """Standard deviations of the frame perturbation: centre (per axis) and log-scale in outer-eye
+    distances, eye-line angle in degrees (each clipped at 3 sd)."""
+
+    centre: float = 0.05
+    scale: float = 0.07
+    angle: float = 5.0
+
+
+def sample_batch(data: Samples, idx: np.ndarray, name: str, rng: np.random.Generator, noise: FrameNoise,
+                 aug: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Augmented patches (b, S, S) uint8 and their target points (b, k, 2) in patch units."""
+    part, spec = PARTS[name], RECIPES[name].spec
+    patches, targets = [], []
+    for i in idx:
+        kps = data.keypoints[i][None]
+        mirror = bool(rng.random() < 0.5)  # the other eye, or the mouth mirrored
+        pts = part.twin if mirror else part.points
+        c, d, a = frame_params(kps, pts)
+        z = np.clip(rng.normal(size=4), -3, 3)
+        c = c + z[:2] * noise.centre * d
+        d = d * np.exp(z[2] * noise.scale)
+        a = a + z[3] * noise.angle
+        m = frame_matrices(c, d, a, spec, mirror)
+        patch = cut(data.image(i), m, spec.size)[0]
+        patches.append(photometric(patch, rng, aug))
+        targets.append(to_patch_units(kps[:, pts], m, spec.size)[0])
+    return np.stack(patches), np.stack(targets)
+
+
+def part_loss(out: torch.Tensor, target: torch.Tensor, pairs: tuple[tuple[int, int], ...],
+              opening_weight: float) -> torch.Tensor:
+    """Wing loss on the points plus `opening_weight` x wing loss on the pairs' difference vectors."""
+    p, t = out.reshape(target.shape), target
+    loss = wing_loss(p, t, 8.0, 1.5)
+    if opening_weight:
+        a, b = (torch.tensor(i) for i in zip(*pairs))
+        loss = loss + opening_weight * wing_loss(p[:, a] - p[:, b], t[:, a] - t[:, b], 8.0, 1.5)
+    return loss
+
+
+def train_part(data: Samples, name: str, steps: int, batch: int, lr: float, seed: int, opening_weight: float,
+               noise: FrameNoise, aug: AugmentConfig, log: Path | None = None) -> nn.Module:
+    """Train the `name` part network on `data` (images loaded); returns it in eval mode (BatchNorm unfused)."""
+    recipe = RECIPES[name]
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    net = nets.create(recipe.arch, **recipe.arch_kwargs)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
+    rows, t0, running = [], time.time(), 0.0
+    net.train()
+    for step in range(steps):
+        idx = rng.integers(0, len(data), batch)
+        x, y = sample_batch(data, idx, name, rng, noise, aug)
+        out = net(torch.from_numpy(x.astype(np.float32)[:, None] / 255.0))
+        loss = part_loss(out, torch.from_numpy(y), recipe.pairs, opening_weight)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        running += loss.item()
+        if (step + 1) % 200 == 0:
+            rows.append((step + 1, running / 200, time.time() - t0))
+            print(f"{name} step {step + 1}/{steps} loss {running / 200:.3f} {time.time() - t0:.0f}s", flush=True)
+            running = 0.0
+    if log:
+        log.write_text("step,train_loss,seconds\n" + "".join(f"{s},{v:.5f},{t:.1f}\n" for s, v, t in rows))
+    return net.eval()
+
+
+def save_part(net: nn.Module, name: str, path: Path, metadata: dict[str, str]) -> None:
+    """Write a part network as a checkpoint (safetensors + ONNX) that `nets.load` and the runtime read."""
+    recipe = RECIPES[name]
+    meta = {"arch": recipe.arch, "arch_kwargs": json.dumps(recipe.arch_kwargs), "version": VERSION,
+            "crop": json.dumps(CropSpec(size=recipe.spec.size).__dict__), "patch": recipe.spec.to_json(),
+            "part": name, **metadata}
+    save_checkpoint({k: v.contiguous() for k, v in net.state_dict().items()}, path, meta)
+
+
+def assemble(first_stage: str | Path, out: Path, names: list[str]) -> Path:
+    """`<out>/landmarks.safetensors` (+ `.onnx`): the first stage's weights and metadata with `refine`
+    listing `names`, whose part checkpoints (`landmarks.<name>.*`) are already in `out`."""
+    first_stage = Path(first_stage)
+    with safe_open(str(first_stage), framework="pt") as f:
+        meta = {**(f.metadata() or {}), "refine": json.dumps(names)}
+        state = {k: f.get_tensor(k) for k in f.keys()}
+    path = out / "landmarks.safetensors"
+    save_checkpoint(state, path, meta)
+    return path
+
+
+def score_refinement(weights: str | Path, data: Samples) -> list[dict]:
+    """Points of an assembled model from label-derived boxes (single pass), first stage alone and refined."""
+    model = LandmarkModel(weights)
+    boxes = box_from_landmarks(data.keypoints, model_relation(weights))
+    first = predict(model, data, boxes, refine=False)
+    refined = predict(model, data, boxes)
+    setting = {"set": "val", "setting": "label box, single pass"}
+    return [{"model": "first stage", **setting, **scored(first, data.keypoints)},
+            {"model": "refined", **setting, **scored(refined, data.keypoints)}]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data", help="facial_keypoints folder")
+    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--parts", default="eye,mouth")
+    ap.add_argument("--train-set", default="train", choices=["train", "trainval"])
+    ap.add_argument("--steps", type=int, default=6000)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--opening-weight", type=float, default=1.0)
+    ap.add_argument("--noise", default="{}", help="FrameNoise fields as JSON")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--weights", default=None, help="the first stage (default: shipped)")
+    ap.add_argument("--eval-only", action="store_true", help="assemble and score the part networks already in --out")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    args.out.mkdir(parents=True, exist_ok=True)
+    splits = make_splits(args.data)
+    names = [p for p in args.parts.split(",") if p]
+    noise = FrameNoise(**json.loads(args.noise))
+    for name in names:
+        if not args.eval_only:
+            data = splits[args.train_set].load_images()
+            net = train_part(data, name, args.steps, args.batch, args.lr, args.seed, args.opening_weight, noise,
+                             AugmentConfig(), args.out / f"curves_{name}.csv")
+            save_part(net, name, args.out / f"landmarks.{name}.safetensors",
+                      {"train_set": args.train_set, "train_steps": str(args.steps),
+                       "train_command": " ".join(["python -m training.refine", *(argv or sys.argv[1:])])})
+    path = assemble(args.weights or default_weights_path(), args.out, names)
+    rows = score_refinement(path, splits["val"].load_images())
+    (args.out / "eval.json").write_text(json.dumps(rows, indent=1))
+    for r in rows:
+        print(f"{r['model']}: NME {100 * r['mean']:.2f}% eyes {100 * r['eyes']:.2f}% mouth {100 * r['mouth']:.2f}% "
+              f"failure {100 * r['failure']:.2f}%")
+    print(fidelity_table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Eye and mouth patches for the refinement stage, shared by training and inference.
+
+A patch is a square around the centre of a part's points (an eye's 6, the mouth's 20), rotated so
+the outer eye corners (points 36, 45) are level, of side `side` x their distance, resampled to
+`size` x `size` gray pixels. The image-right eye is mirrored left-right so that it looks like the
+image-left one, and one network serves both eyes. Patch points are in the networks' output units:
+patch side 1, origin at the patch centre.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from vidkp.landmarks.crop import apply_matrix, crop_matrix, invert, to_gray, warp
+from vidkp.landmarks.shape import MIRROR_PERM
+
+LEFT_EYE = np.arange(36, 42)
+"""Points of the image-left eye (0-based iBUG), in the order the eye network outputs them."""
+RIGHT_EYE = MIRROR_PERM[LEFT_EYE]
+"""Points of the image-right eye, in the order of their mirrored twins in `LEFT_EYE`."""
+MOUTH = np.arange(48, 68)
+"""Points of the mouth (outer lips 48-59, inner lips 60-67)."""
+MOUTH_MIRRORED = MIRROR_PERM[MOUTH]
+"""The mouth's points in the order of their twins once the patch is mirrored (training flips)."""
+
+
+@dataclass(frozen=True)
+class PatchSpec:
+    """A part's patch: `size` pixels a side, covering `side` x the outer-eye distance."""
+
+    size: int
+    side: float
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "PatchSpec":
+        return cls(**json.loads(text))
+
+
+def frame_params(kps: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Patch frames of faces (n, 68, 2): centres (n, 2) of the `part` points in image pixels,
+    outer-eye distances (n,) in pixels and eye-line angles (n,) in degrees."""
+    kps = np.asarray(kps, np.float64).reshape(-1, 68, 2)
+    eye_line = kps[:, 45] - kps[:, 36]
+    dist = np.maximum(np.linalg.norm(eye_line, axis=1), 1e-3)
+    return kps[:, part].mean(axis=1), dist, np.degrees(np.arctan2(eye_line[:, 1], eye_line[:, 0]))
+
+
+def frame_matrices(centres: np.ndarray, dists: np.ndarray, angles: np.ndarray, spec: PatchSpec,
+                   mirror: bool = False) -> np.ndarray:
+    """Image->patch matrices (n, 2, 3) of frames (`frame_params`); `mirror`: the patch is also
+    flipped left-right about the frame's centre (patch x -> size - x), so that a mirrored part
+    lies where its unmirrored twin would."""
+    mats = np.stack([crop_matrix(tuple(c), spec.side * d, spec.size, a) for c, d, a in zip(centres, dists, angles)]
+                    ) if len(dists) else np.zeros((0, 2, 3))
+    if mirror:
+        mats[:, 0] = -mats[:, 0]
+        mats[:, 0, 2] += spec.size
+    return mats
+
+
+def patch_frames(kps: np.ndarray, part: np.ndarray, spec: PatchSpec, mirror: bool = False) -> np.ndarray:
+    """Image->patch matrices (n, 2, 3) for the `part` points of faces (n, 68, 2) in image pixels."""
+    return frame_matrices(*frame_params(kps, part), spec, mirror)
+
+
+def cut(image: np.ndarray, mats: np.ndarray, size: int) -> np.ndarray:
+    """Gray patches (n, size, size) uint8 of `image` (BGR or gray) under matrices (n, 2, 3)."""
+    if len(mats) == 0:
+        return np.zeros((0, size, size), np.uint8)
+    return np.stack([to_gray(warp(image, m, size)) for m in mats])
+
+
+def to_patch_units(points: np.ndarray, mats: np.ndarray, size: int) -> np.ndarray:
+    """Image points (n, k, 2) -> output units of each patch (n, k, 2)."""
+    return np.stack([apply_matrix(p, m) / size - 0.5 for p, m in zip(points, mats)]).astype(np.float32)
+
+
+def to_image(units: np.ndarray, mats: np.ndarray, size: int) -> np.ndarray:
+    """Patch output units (n, k, 2) -> image pixels (n, k, 2) through each patch's matrix."""
+    return np.stack([apply_matrix((u + 0.5) * size, invert(m)) for u, m in zip(units, mats)])

@@ -1,0 +1,114 @@
+"""The refinement stage: small networks re-place the eye and mouth points from patches of the image.
+
+The first stage sees the whole face at a coarse scale and keeps eyelids and lips close to a mean
+shape. Each part network sees one eye or the mouth, framed by the first stage's points
+(`vidkp.landmarks.patches`), and outputs that part's points in patch units; they replace the first
+stage's. One network serves both eyes (the image-right eye is mirrored).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from safetensors import safe_open
+
+from vidkp.errors import ModelError
+from vidkp.landmarks.patches import LEFT_EYE, MOUTH, MOUTH_MIRRORED, RIGHT_EYE, PatchSpec, cut, patch_frames, to_image
+from vidkp.landmarks.runtime import OnnxNetwork, onnx_path
+
+MAX_BATCH = 64
+"""Most patches per network call (a photo of many faces is run in several calls)."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """A refined part: its points in the network's output order, and those of its mirrored twin
+    (the other eye, or the mouth's own mirror image) in the same order."""
+
+    points: np.ndarray
+    twin: np.ndarray
+    twin_is_other: bool
+    """True: the twin is a second instance (the other eye), refined too; False: it is the same part
+    seen mirrored, used only for flip averaging."""
+
+
+PARTS = {"eye": Part(LEFT_EYE, RIGHT_EYE, True), "mouth": Part(MOUTH, MOUTH_MIRRORED, False)}
+"""The parts a refinement stage may hold, by name."""
+
+
+class Refiner:
+    """Part networks (`PointNetwork`-like: patches (n, 1, S, S) float32 in [0, 1] -> (n, 2k) patch units)
+    with their patch specs, by part name (`PARTS`)."""
+
+    def __init__(self, networks: dict, specs: dict[str, PatchSpec]) -> None:
+        unknown = set(networks) - set(PARTS)
+        if unknown:
+            raise ValueError(f"unknown refinement parts {sorted(unknown)}; known: {sorted(PARTS)}")
+        self.networks, self.specs = networks, specs
+
+    def _run(self, name: str, patches: np.ndarray) -> np.ndarray:
+        net, k = self.networks[name], len(PARTS[name].points)
+        x = patches.astype(np.float32)[:, None] / 255.0
+        out = [net(x[i:i + MAX_BATCH]) for i in range(0, len(x), MAX_BATCH)]
+        return np.concatenate(out).reshape(-1, k, 2)
+
+    def __call__(self, image: np.ndarray, kps: np.ndarray, mirror: bool = False) -> np.ndarray:
+        """Points (n, 68, 2) in image pixels with each part's points re-placed from patches of `image`
+        framed by `kps` (n, 68, 2). `mirror`: the mouth is also refined mirrored and the two averaged."""
+        out = np.array(kps, np.float64, copy=True).reshape(-1, 68, 2)
+        if len(out) == 0:
+            return out.astype(np.float32)
+        for name, part in PARTS.items():
+            if name not in self.networks:
+                continue
+            spec, n = self.specs[name], len(out)
+            both = part.twin_is_other or mirror
+            mats = patch_frames(out, part.points, spec)
+            if both:
+                mats = np.concatenate([mats, patch_frames(out, part.twin, spec, mirror=True)])
+            pts = to_image(self._run(name, cut(image, mats, spec.size)), mats, spec.size)
+            new = out.copy()
+            new[:, part.points] = pts[:n]
+            if both:
+                if part.twin_is_other:
+                    new[:, part.twin] = pts[n:]
+                else:
+                    new[:, part.twin] = (new[:, part.twin] + pts[n:]) / 2
+            out = new
+        return out.astype(np.float32)
+
+
+def part_path(weights: str | Path, name: str) -> Path:
+    """Where the `name` part of a first-stage checkpoint lives: `<stem>.<name>.safetensors` beside it
+    (its ONNX graph: `<stem>.<name>.onnx`)."""
+    weights = Path(weights)
+    return weights.with_name(f"{weights.stem}.{name}.safetensors")
+
+
+def part_paths(weights: str | Path, meta: dict[str, str]) -> dict[str, Path]:
+    """The part checkpoints of a first stage whose metadata `refine` lists part names (JSON list),
+    by part; empty without that key."""
+    return {name: part_path(weights, name) for name in json.loads(meta.get("refine", "[]"))}
+
+
+def part_spec(path: Path) -> PatchSpec:
+    """The patch spec in a part checkpoint's metadata (`patch`)."""
+    if not path.is_file():
+        raise ModelError(f"refinement weights not found at {path}")
+    with safe_open(str(path), framework="numpy") as f:
+        meta = f.metadata() or {}
+    if "patch" not in meta:
+        raise ModelError(f"expected 'patch' in the metadata of {path}, got {sorted(meta)}")
+    return PatchSpec.from_json(meta["patch"])
+
+
+def load_refiner(weights: str | Path, meta: dict[str, str], threads: int | None = None) -> Refiner | None:
+    """The refinement stage of a first-stage checkpoint, run from each part's ONNX graph in ONNX
+    Runtime on `threads` threads; None when its metadata names no parts."""
+    paths = part_paths(weights, meta)
+    if not paths:
+        return None
+    specs = {name: part_spec(p) for name, p in paths.items()}
+    return Refiner({name: OnnxNetwork(onnx_path(p), threads) for name, p in paths.items()}, specs)

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +38,7 @@ from training.transforms import AugmentConfig, photometric
 from vidkp.landmarks import LandmarkModel, default_weights_path
 from vidkp.landmarks.crop import CropSpec
 from vidkp.landmarks.patches import PatchSpec, cut, frame_matrices, frame_params, to_patch_units
-from vidkp.landmarks.refine import PARTS
+from vidkp.landmarks.refine import PARTS, part_path
 from vidkp.landmarks.shape import box_from_landmarks
 
 VERSION = "1"
@@ -144,16 +146,26 @@ def save_part(net: nn.Module, name: str, path: Path, metadata: dict[str, str]) -
     save_checkpoint({k: v.contiguous() for k, v in net.state_dict().items()}, path, meta)
 
 
-def assemble(first_stage: str | Path, out: Path, names: list[str]) -> Path:
-    """`<out>/landmarks.safetensors` (+ `.onnx`): the first stage's weights and metadata with `refine`
-    listing `names`, whose part checkpoints (`landmarks.<name>.*`) are already in `out`."""
-    first_stage = Path(first_stage)
+def assemble(first_stage: str | Path, path: Path, names: list[str]) -> Path:
+    """Write `path` (+ `.onnx`): the first stage's weights and metadata with `refine` listing `names`,
+    whose part checkpoints must lie beside it (`vidkp.landmarks.refine.part_path`)."""
     with safe_open(str(first_stage), framework="pt") as f:
         meta = {**(f.metadata() or {}), "refine": json.dumps(names)}
         state = {k: f.get_tensor(k) for k in f.keys()}
-    path = out / "landmarks.safetensors"
+    missing = [str(part_path(path, n)) for n in names if not part_path(path, n).is_file()]
+    if missing:
+        raise FileNotFoundError(f"part checkpoints missing: {', '.join(missing)}")
     save_checkpoint(state, path, meta)
     return path
+
+
+def install(out: Path, names: list[str], target: Path) -> Path:
+    """Copy the parts trained in `out` beside the first stage `target` (`<stem>.<part>.*`) and list
+    them in its metadata: the model at `target` then refines."""
+    for name in names:
+        for suffix in (".safetensors", ".onnx"):
+            shutil.copyfile(out / f"landmarks.{name}{suffix}", part_path(target, name).with_suffix(suffix))
+    return assemble(target, target, names)
 
 
 def score_refinement(weights: str | Path, data: Samples) -> list[dict]:
@@ -179,15 +191,23 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--opening-weight", type=float, default=1.0)
     ap.add_argument("--noise", default="{}", help="FrameNoise fields as JSON")
+    ap.add_argument("--patch", action="append", default=[],
+                    help="PART=SIZExSIDE: another patch for a part, e.g. eye=40x0.8 (pixels, outer-eye distances)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weights", default=None, help="the first stage (default: shipped)")
     ap.add_argument("--eval-only", action="store_true", help="assemble and score the part networks already in --out")
+    ap.add_argument("--install", type=Path, default=None,
+                    help="then add the parts to this first-stage checkpoint (e.g. models/landmarks_default.safetensors)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     splits = make_splits(args.data)
     names = [p for p in args.parts.split(",") if p]
     noise = FrameNoise(**json.loads(args.noise))
+    for item in args.patch:
+        name, size, side = re.fullmatch(r"(\w+)=(\d+)x([\d.]+)", item).groups()
+        r = RECIPES[name]
+        RECIPES[name] = replace(r, spec=PatchSpec(int(size), float(side)), arch_kwargs={**r.arch_kwargs, "size": int(size)})
     for name in names:
         if not args.eval_only:
             data = splits[args.train_set].load_images()
@@ -196,13 +216,15 @@ def main(argv: list[str] | None = None) -> None:
             save_part(net, name, args.out / f"landmarks.{name}.safetensors",
                       {"train_set": args.train_set, "train_steps": str(args.steps),
                        "train_command": " ".join(["python -m training.refine", *(argv or sys.argv[1:])])})
-    path = assemble(args.weights or default_weights_path(), args.out, names)
+    path = assemble(args.weights or default_weights_path(), args.out / "landmarks.safetensors", names)
     rows = score_refinement(path, splits["val"].load_images())
     (args.out / "eval.json").write_text(json.dumps(rows, indent=1))
     for r in rows:
         print(f"{r['model']}: NME {100 * r['mean']:.2f}% eyes {100 * r['eyes']:.2f}% mouth {100 * r['mouth']:.2f}% "
               f"failure {100 * r['failure']:.2f}%")
     print(fidelity_table(rows))
+    if args.install:
+        print(f"installed: {install(args.out, names, args.install)}")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ class FakeModel:
     def __init__(self, world: World) -> None:
         self.world = world
 
-    def predict(self, image, boxes, angles=None, mirror=False, jitter=0.0):
+    def predict(self, image, boxes, angles=None, mirror=False, jitter=0.0, refine=True):
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         kps, scores = [], []
         truth = np.array(self.world.faces, np.float32).reshape(-1, 4)
@@ -55,6 +55,9 @@ class FakeModel:
             kps.append(src[:2] + UNIT * src[2:])
             scores.append(score)
         return np.array(kps, np.float32).reshape(-1, 68, 2), np.array(scores, np.float32)
+
+    def refine(self, image, kps, mirror=False):
+        return np.asarray(kps, np.float32)
 
     def box_from_landmarks(self, kps):
         kps = np.asarray(kps).reshape(-1, 68, 2)

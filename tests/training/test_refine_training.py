@@ -55,7 +55,7 @@ def test_assembled_model_refines_only_eyes_and_mouth(tmp_path):
         save_part(nets.create("patchnet", **json.loads(json.dumps({"size": 32 if name == "eye" else 40,
                                                                        "points": 6 if name == "eye" else 20}))).eval(),
                   name, tmp_path / f"landmarks.{name}.safetensors", {})
-    path = assemble(first, tmp_path, ["eye", "mouth"])
+    path = assemble(first, tmp_path / "landmarks.safetensors", ["eye", "mouth"])
     model = LandmarkModel(path)
     assert set(model.refiner.networks) == {"eye", "mouth"}
     image = np.random.default_rng(0).integers(0, 255, (120, 120, 3), np.uint8)
@@ -70,11 +70,15 @@ def test_assembled_model_refines_only_eyes_and_mouth(tmp_path):
     np.testing.assert_allclose(model.refine(image, plain), refined, atol=1e-4)
 
 
-def test_a_missing_part_file_is_a_model_error(tmp_path):
+def test_a_missing_part_file_is_refused(tmp_path):
     kw = {"size": 32, "widths": [8, 16, 16, 32], "hidden": 32}
     first = tmp_path / "first.safetensors"
     export(nets.create("kpnet", **kw).eval(), "kpnet", kw, CropSpec(size=32, scale=1.3), REL, first)
-    path = assemble(first, tmp_path, ["eye"])
-    assert not part_path(path, "eye").exists()
+    with pytest.raises(FileNotFoundError, match="part checkpoints missing"):
+        assemble(first, tmp_path / "landmarks.safetensors", ["eye"])
+    path = assemble(first, tmp_path / "landmarks.safetensors", [])
+    save_part(nets.create("patchnet", size=32, points=6).eval(), "eye", part_path(path, "eye"), {})
+    assemble(first, path, ["eye"])
+    part_path(path, "eye").unlink()
     with pytest.raises(ModelError, match="refinement weights not found"):
         LandmarkModel(path)

@@ -193,26 +193,34 @@ class PatchNet(nn.Module):
 
     has_score = False
 
-    def __init__(self, size: int = 32, points: int = 6, widths: tuple[int, int, int] = (16, 32, 64)) -> None:
+    def __init__(self, size: int = 32, points: int = 6, widths: tuple[int, int, int] = (16, 32, 64),
+                 fuse_kernel: int = 3, half_block: bool = True) -> None:
         super().__init__()
         w0, w1, w2 = widths
         self.points = points
-        self.stem = nn.Sequential(*_conv_bn(1, w0), *_conv_bn(w0, w1, 2), _PlainBlock(w1))
+        self.stem = nn.Sequential(*_conv_bn(1, w0), *_conv_bn(w0, w1, 2), *([_PlainBlock(w1)] if half_block else []))
         self.down = nn.Sequential(*_conv_bn(w1, w2, 2), _PlainBlock(w2), _PlainBlock(w2))
         self.up = nn.Upsample(scale_factor=2, mode="nearest")
-        self.fuse = nn.Sequential(*_conv_bn(w1 + w2, w1), nn.Conv2d(w1, points, 1))
+        self.fuse = nn.Sequential(*_conv_bn(w1 + w2, w1, k=fuse_kernel), nn.Conv2d(w1, points, 1))
         side = (size + 1) // 2
         grid = (torch.arange(side, dtype=torch.float32) * 2 + 0.5) / size - 0.5
         self.register_buffer("grid", grid, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.points_and_spread(x)[0]
+
+    def points_and_spread(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Points (n, 2k) in patch units and each heatmap's standard deviation (n, k), patch units
+        (training can penalise it: a heatmap with mass on two places averages them)."""
         half = self.stem(x)
         maps = self.fuse(torch.cat([half, self.up(self.down(half))[..., : half.shape[2], : half.shape[3]]], 1))
         n, k, h, w = maps.shape
         prob = torch.softmax(maps.reshape(n, k, h * w), dim=2).reshape(n, k, h, w)
-        xs = (prob.sum(dim=2) * self.grid[:w]).sum(dim=2)
-        ys = (prob.sum(dim=3) * self.grid[:h]).sum(dim=2)
-        return torch.stack([xs, ys], dim=2).reshape(n, 2 * k)
+        px, py = prob.sum(dim=2), prob.sum(dim=3)
+        gx, gy = self.grid[:w], self.grid[:h]
+        xs, ys = (px * gx).sum(dim=2), (py * gy).sum(dim=2)
+        var = (px * gx ** 2).sum(dim=2) - xs ** 2 + (py * gy ** 2).sum(dim=2) - ys ** 2
+        return torch.stack([xs, ys], dim=2).reshape(n, 2 * k), var.clamp_min(1e-8).sqrt()
 
 
 @register("patchnet", CropSpec(size=32, scale=1.0, shift=0.0, gray=True))

@@ -57,10 +57,10 @@ class PartRecipe:
 
 RECIPES = {
     "eye": PartRecipe(PatchSpec(size=32, side=0.6), "patchnet",
-                      {"size": 32, "points": 6},
+                      {"size": 32, "points": 6, "widths": [16, 24, 48], "fuse_kernel": 1, "half_block": False},
                       ((1, 5), (2, 4))),
     "mouth": PartRecipe(PatchSpec(size=40, side=1.0), "patchnet",
-                        {"size": 40, "points": 20},
+                        {"size": 40, "points": 20, "widths": [16, 24, 48], "fuse_kernel": 1, "half_block": False},
                         ((13, 19), (14, 18), (15, 17), (2, 10), (3, 9), (4, 8))),
 }
 
@@ -108,8 +108,10 @@ def part_loss(out: torch.Tensor, target: torch.Tensor, pairs: tuple[tuple[int, i
 
 
 def train_part(data: Samples, name: str, steps: int, batch: int, lr: float, seed: int, opening_weight: float,
-               noise: FrameNoise, aug: AugmentConfig, log: Path | None = None) -> nn.Module:
-    """Train the `name` part network on `data` (images loaded); returns it in eval mode (BatchNorm unfused)."""
+               noise: FrameNoise, aug: AugmentConfig, log: Path | None = None, spread_weight: float = 0.0) -> nn.Module:
+    """Train the `name` part network on `data` (images loaded); returns it in eval mode (BatchNorm unfused).
+    `spread_weight` > 0 adds that times the heatmaps' mean standard deviation (percent of the patch
+    side) to the loss (`PatchNet.points_and_spread`)."""
     recipe = RECIPES[name]
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -121,8 +123,12 @@ def train_part(data: Samples, name: str, steps: int, batch: int, lr: float, seed
     for step in range(steps):
         idx = rng.integers(0, len(data), batch)
         x, y = sample_batch(data, idx, name, rng, noise, aug)
-        out = net(torch.from_numpy(x.astype(np.float32)[:, None] / 255.0))
-        loss = part_loss(out, torch.from_numpy(y), recipe.pairs, opening_weight)
+        xt = torch.from_numpy(x.astype(np.float32)[:, None] / 255.0)
+        if spread_weight:
+            out, sd = net.points_and_spread(xt)
+            loss = part_loss(out, torch.from_numpy(y), recipe.pairs, opening_weight) + spread_weight * 100 * sd.mean()
+        else:
+            loss = part_loss(net(xt), torch.from_numpy(y), recipe.pairs, opening_weight)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -191,6 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--opening-weight", type=float, default=1.0)
     ap.add_argument("--noise", default="{}", help="FrameNoise fields as JSON")
+    ap.add_argument("--spread-weight", type=float, default=0.0, help="weight of the heatmaps' spread in the loss")
     ap.add_argument("--patch", action="append", default=[],
                     help="PART=SIZExSIDE: another patch for a part, e.g. eye=40x0.8 (pixels, outer-eye distances)")
     ap.add_argument("--threads", type=int, default=1)
@@ -212,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
         if not args.eval_only:
             data = splits[args.train_set].load_images()
             net = train_part(data, name, args.steps, args.batch, args.lr, args.seed, args.opening_weight, noise,
-                             AugmentConfig(), args.out / f"curves_{name}.csv")
+                             AugmentConfig(), args.out / f"curves_{name}.csv", args.spread_weight)
             save_part(net, name, args.out / f"landmarks.{name}.safetensors",
                       {"train_set": args.train_set, "train_steps": str(args.steps),
                        "train_command": " ".join(["python -m training.refine", *(argv or sys.argv[1:])])})

@@ -86,3 +86,13 @@ def test_mirror_averaging_of_the_mouth_is_symmetric():
     image = np.zeros((300, 400), np.uint8)
     np.testing.assert_allclose(refiner(image, kps, mirror=True), kps, atol=1e-3)
     np.testing.assert_allclose(refiner(image, kps), kps, atol=1e-3)
+
+
+def test_frames_are_the_crop_geometry_of_the_first_stage():
+    """Each patch matrix is `crop_matrix` of the part's centre, side x eye distance and eye-line angle."""
+    from vidkp.landmarks.crop import crop_matrix
+    from vidkp.landmarks.patches import frame_params
+    kps = np.stack([symmetric_face(a, scale=s) for a, s in ((0, 1), (30, 0.5), (-70, 2))])
+    mats = patch_frames(kps, MOUTH, EYE)
+    for m, c, d, a in zip(mats, *frame_params(kps, MOUTH)):
+        np.testing.assert_allclose(m, crop_matrix(tuple(c), EYE.side * d, EYE.size, a), atol=1e-9)

@@ -31,6 +31,7 @@ from vidkp.io.sources import Source, expand_inputs, kind_of
 from vidkp.io.storage import (TMP_PREFIX, delete_quietly, is_uri, join, list_files, local_path, read_text, resolve,
                               write_atomic)
 from vidkp.landmarks import default_weights_path, read_metadata
+from vidkp.landmarks.refine import part_paths
 from vidkp.output.parquet import out_fs, part_name
 
 log = logging.getLogger(__name__)
@@ -82,13 +83,15 @@ class RunSummary:
 
 # --------------------------------------------------------------------------- output & resume
 def run_params(config: RunConfig) -> dict[str, Any]:
-    """Everything that decides the rows: output options plus the model file's identity."""
+    """Everything that decides the rows: output options plus the model files' identity (the first
+    stage's and each refinement part's SHA-256)."""
     weights = Path(config.weights) if config.weights else default_weights_path()
     if not weights.is_file():
         raise ModelError(f"model weights not found at {weights}")
     meta = read_metadata(weights)
+    parts = {name: file_sha256(p) for name, p in part_paths(weights, meta).items() if p.is_file()}
     return {**config.output_params(), "model_version": meta.get("version", "unknown"),
-            "model_sha256": file_sha256(weights)}
+            "model_sha256": file_sha256(weights), "refine_sha256": parts}
 
 
 def prepare_output(out: str, params: dict[str, Any], overwrite: bool) -> dict[str, dict[str, Any]]:

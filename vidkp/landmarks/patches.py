@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from vidkp.landmarks.crop import apply_matrix, crop_matrix, invert, to_gray, warp
+from vidkp.landmarks.crop import to_gray, warp
 from vidkp.landmarks.shape import MIRROR_PERM
 
 LEFT_EYE = np.arange(36, 42)
@@ -52,11 +52,17 @@ def frame_params(kps: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def frame_matrices(centres: np.ndarray, dists: np.ndarray, angles: np.ndarray, spec: PatchSpec,
                    mirror: bool = False) -> np.ndarray:
-    """Image->patch matrices (n, 2, 3) of frames (`frame_params`); `mirror`: the patch is also
-    flipped left-right about the frame's centre (patch x -> size - x), so that a mirrored part
-    lies where its unmirrored twin would."""
-    mats = np.stack([crop_matrix(tuple(c), spec.side * d, spec.size, a) for c, d, a in zip(centres, dists, angles)]
-                    ) if len(dists) else np.zeros((0, 2, 3))
+    """Image->patch matrices (n, 2, 3) of frames (`frame_params`), each the `crop_matrix` of its
+    centre, side `spec.side` x distance and angle; `mirror`: the patch is also flipped left-right
+    about the frame's centre (patch x -> size - x), so that a mirrored part lies where its
+    unmirrored twin would."""
+    centres = np.asarray(centres, np.float64).reshape(-1, 2)
+    k = spec.size / (spec.side * np.asarray(dists, np.float64))
+    a = np.deg2rad(np.asarray(angles, np.float64))
+    c, s = np.cos(a) * k, np.sin(a) * k
+    mats = np.zeros((len(k), 2, 3))
+    mats[:, 0, 0], mats[:, 0, 1], mats[:, 1, 0], mats[:, 1, 1] = c, s, -s, c
+    mats[:, :, 2] = spec.size / 2.0 - np.einsum("nij,nj->ni", mats[:, :, :2], centres)
     if mirror:
         mats[:, 0] = -mats[:, 0]
         mats[:, 0, 2] += spec.size
@@ -77,9 +83,12 @@ def cut(image: np.ndarray, mats: np.ndarray, size: int) -> np.ndarray:
 
 def to_patch_units(points: np.ndarray, mats: np.ndarray, size: int) -> np.ndarray:
     """Image points (n, k, 2) -> output units of each patch (n, k, 2)."""
-    return np.stack([apply_matrix(p, m) / size - 0.5 for p, m in zip(points, mats)]).astype(np.float32)
+    pts = np.einsum("nkj,nij->nki", np.asarray(points, np.float64), mats[:, :, :2]) + mats[:, None, :, 2]
+    return (pts / size - 0.5).astype(np.float32)
 
 
 def to_image(units: np.ndarray, mats: np.ndarray, size: int) -> np.ndarray:
     """Patch output units (n, k, 2) -> image pixels (n, k, 2) through each patch's matrix."""
-    return np.stack([apply_matrix((u + 0.5) * size, invert(m)) for u, m in zip(units, mats)])
+    inv = np.linalg.inv(mats[:, :, :2])
+    pix = (np.asarray(units, np.float64) + 0.5) * size - mats[:, None, :, 2]
+    return np.einsum("nkj,nij->nki", pix, inv)

@@ -1,6 +1,6 @@
-"""Landmark-stage speed: ms per face (crop + forward + map back), `LandmarkModel.predict`.
+"""Landmark-stage speed: ms per face (crop + forward + map back + refinement), `LandmarkModel.predict`.
 
-    python -m benchmarks.bench_landmarks [--weights W ...] [--threads 1] [--batches 1,32]
+    python -m benchmarks.bench_landmarks [--weights W ...] [--threads 1] [--batches 1,32] [--refine on,off]
         [--backends onnx,torch --rounds 5] [--averaging none,mirror,mirror+jitter]
 
 Times the shipped default weights unless --weights is given; the image content does not
@@ -18,7 +18,8 @@ import torch
 
 from training.speed import AVERAGING, ms_per_face
 from training import baselines, nets  # noqa: F401 - baselines registers the write-ups' nets
-from vidkp.landmarks import default_weights_path
+from vidkp.landmarks import default_weights_path, read_metadata
+from vidkp.landmarks.refine import part_paths
 
 
 def main() -> None:
@@ -34,12 +35,17 @@ def main() -> None:
     ap.add_argument("--averaging", default="none",
                     help=f"comma list of test-time averaging settings ({', '.join(AVERAGING)}): none is one "
                          "pass, as video frames; mirror+jitter is that of still images")
+    ap.add_argument("--refine", default="on",
+                    help="comma list of on,off: with and without the refinement stage (eyes and mouth; off: "
+                         "the first stage alone)")
     ap.add_argument("--rounds", type=int, default=1,
                     help="measure every row this many times, interleaved, and print the median and range")
     a = ap.parse_args()
     unknown = set(a.averaging.split(",")) - set(AVERAGING)
     if unknown:
         ap.error(f"unknown --averaging {sorted(unknown)}; known: {', '.join(AVERAGING)}")
+    if set(a.refine.split(",")) - {"on", "off"}:
+        ap.error(f"--refine: expected a comma list of on, off; got {a.refine!r}")
     unknown = set(a.backends.split(",")) - set(nets.BACKENDS)
     if unknown:
         ap.error(f"unknown --backends {sorted(unknown)}; known: {', '.join(nets.BACKENDS)}")
@@ -55,19 +61,22 @@ def main() -> None:
                 models[(w, backend, t)] = nets.landmark_model(w, backend, threads=t)
     for _ in range(a.rounds):
         for (w, backend, t), model in models.items():
-            for averaging in a.averaging.split(","):
-                mirror, jitter = AVERAGING[averaging]
-                for b in (int(v) for v in a.batches.split(",")):
-                    ms = ms_per_face(model, img, box, b, repeats=max(5, a.repeats // b), threads=t,
-                                     mirror=mirror, jitter=jitter)
-                    rows.setdefault((w, backend, averaging, t, b), []).append(ms)
-    print("| file | model | params | input | backend | averaging | threads | batch | ms/face | range |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for (w, backend, averaging, t, b), ms in rows.items():
+            for refine in a.refine.split(","):
+                for averaging in a.averaging.split(","):
+                    mirror, jitter = AVERAGING[averaging]
+                    for b in (int(v) for v in a.batches.split(",")):
+                        ms = ms_per_face(model, img, box, b, repeats=max(5, a.repeats // b), threads=t,
+                                         mirror=mirror, jitter=jitter, refine=refine == "on")
+                        rows.setdefault((w, backend, refine, averaging, t, b), []).append(ms)
+    print("| file | model | params | input | refinement | backend | averaging | threads | batch | ms/face | range |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for (w, backend, refine, averaging, t, b), ms in rows.items():
         model = models[(w, backend, t)]
-        params = sum(p.numel() for p in nets.load(w).parameters())
-        print(f"| {Path(w).name} | {model.arch} | {params / 1e6:.2f} M | {model.spec.size} px | {backend} | {averaging} | {t} | {b} | "
-              f"{np.median(ms):.2f} | {min(ms):.2f}-{max(ms):.2f} |")
+        parts = part_paths(w, read_metadata(w)) if refine == "on" else {}
+        params = sum(p.numel() for f in [w, *parts.values()] for p in nets.load(f).parameters())
+        refine = " + ".join(f"{n} {model.refiner.specs[n].size} px" for n in parts) or "none"
+        print(f"| {Path(w).name} | {model.arch} | {params / 1e6:.2f} M | {model.spec.size} px | {refine} | {backend} | "
+              f"{averaging} | {t} | {b} | {np.median(ms):.2f} | {min(ms):.2f}-{max(ms):.2f} |")
 
 
 if __name__ == "__main__":

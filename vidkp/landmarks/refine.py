@@ -55,28 +55,26 @@ class Refiner:
         return np.concatenate(out).reshape(-1, k, 2)
 
     def __call__(self, image: np.ndarray, kps: np.ndarray, mirror: bool = False) -> np.ndarray:
-        """Points (n, 68, 2) in image pixels with each part's points re-placed from patches of `image`
-        framed by `kps` (n, 68, 2). `mirror`: the mouth is also refined mirrored and the two averaged."""
-        out = np.array(kps, np.float64, copy=True).reshape(-1, 68, 2)
-        if len(out) == 0:
-            return out.astype(np.float32)
+        """Points (n, 68, 2) in image pixels with each part's points re-placed from patches of `image`,
+        every patch framed by the given points `kps` (n, 68, 2). `mirror`: the mouth is also refined
+        mirrored and the two averaged."""
+        first = np.asarray(kps, np.float64).reshape(-1, 68, 2)
+        out = first.copy()
+        n = len(first)
         for name, part in PARTS.items():
-            if name not in self.networks:
+            if name not in self.networks or n == 0:
                 continue
-            spec, n = self.specs[name], len(out)
+            spec = self.specs[name]
             both = part.twin_is_other or mirror
-            mats = patch_frames(out, part.points, spec)
+            mats = patch_frames(first, part.points, spec)
             if both:
-                mats = np.concatenate([mats, patch_frames(out, part.twin, spec, mirror=True)])
+                mats = np.concatenate([mats, patch_frames(first, part.twin, spec, mirror=True)])
             pts = to_image(self._run(name, cut(image, mats, spec.size)), mats, spec.size)
-            new = out.copy()
-            new[:, part.points] = pts[:n]
-            if both:
-                if part.twin_is_other:
-                    new[:, part.twin] = pts[n:]
-                else:
-                    new[:, part.twin] = (new[:, part.twin] + pts[n:]) / 2
-            out = new
+            out[:, part.points] = pts[:n]
+            if part.twin_is_other:
+                out[:, part.twin] = pts[n:]
+            elif mirror:
+                out[:, part.twin] = (out[:, part.twin] + pts[n:]) / 2
         return out.astype(np.float32)
 
 

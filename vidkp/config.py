@@ -51,6 +51,9 @@ class RunConfig:
     is affordable, and the model's face score rejects the extra false alarms)."""
     weights: str | None = None
     """Landmark weights (.safetensors); None = the shipped default model."""
+    refine: bool = True
+    """Re-place eye and mouth points from image patches when the model has a refinement stage
+    (False: the first stage's points, about 0.9 ms less per face and frame)."""
     annotate: str | None = None
     """Directory for annotated copies of each input (None = no annotation)."""
     style: str = "points"
@@ -150,6 +153,7 @@ class RunConfig:
             "min_face": self.min_face,
             "max_side": self.max_side,
             "image_max_side": self.image_max_side,
+            "refine": self.refine,
             "segment_seconds": self.segment_seconds,
             "overlap_seconds": self.overlap_seconds,
             "annotate": (self.annotate if is_uri(self.annotate) else str(Path(self.annotate).resolve()))

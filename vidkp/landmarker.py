@@ -82,17 +82,18 @@ class FaceLandmarker:
     for still images. The detector: `cascades` at `min_neighbors` (`still_detector`), unless
     `detector` is given. These settings are a `StillConfig` (`config`); keyword arguments of the
     same names override its fields. `threads`: the network's threads (`LandmarkModel`); `max_side`:
-    the longest image side the cascades see (pixels; larger images are downscaled for them).
+    the longest image side the cascades see (pixels; larger images are downscaled for them);
+    `refine=False`: no eye and mouth refinement stage (`LandmarkModel`).
     """
 
     def __init__(self, weights: str | Path | None = None, min_face: int = 24, detector: HaarDetector | None = None,
                  config: StillConfig | None = None, threads: int | None = None, max_side: int = 1280,
-                 **settings: Any) -> None:
+                 refine: bool = True, **settings: Any) -> None:
         known = {f.name for f in fields(StillConfig)}
         if set(settings) - known:
             raise TypeError(f"unknown FaceLandmarker settings {sorted(set(settings) - known)}; known: {sorted(known)}")
         self.config = replace(config or StillConfig(), **settings)
-        self.model = LandmarkModel(weights, threads)
+        self.model = LandmarkModel(weights, threads, refine=refine)
         c = self.config
         self.detector = detector or still_detector(min_face, max_side, c.cascades, c.min_neighbors)
         self.fallback = fallback_detector(self.detector, c.fallback_rolls) if c.fallback else None

@@ -94,7 +94,7 @@ def test_shift_limit_travels_with_the_weights(tmp_path):
 
     src = default_weights_path()
     with safe_open(str(src), "pt") as f:
-        meta = {k: v for k, v in f.metadata().items() if k != "max_shift_error"}
+        meta = {k: v for k, v in f.metadata().items() if k not in ("max_shift_error", "refine")}
     plain, tuned = tmp_path / "plain.safetensors", tmp_path / "tuned.safetensors"
     save_checkpoint(load_file(str(src)), plain, meta)
     save_checkpoint(load_file(str(src)), tuned, {**meta, "max_shift_error": "0.123"})
@@ -122,15 +122,16 @@ def test_mirror_averaging_is_the_same_for_a_crop_and_its_mirror_image(model, hol
 
 def test_jitter_averaging_averages_each_face_over_its_five_moved_boxes(model, holdout):
     """Each face's points are the mean of its predictions from the box as given and moved by
-    `jitter` of its width right and left, of its height down and up; faces are not mixed."""
+    `jitter` of its width right and left, of its height down and up; faces are not mixed (first
+    stage: the refinement stage runs once, on the averaged points)."""
     img = holdout.image(2)
     box = model.box_from_landmarks(holdout.keypoints[2:3])[0]
     boxes = np.stack([box * [1, 1, 1.1, 0.9], box + [0.3 * box[2], 0, 0, 0]]).astype(np.float32)
     angles, d = np.array([5.0, -8.0]), 0.08
-    pts, scores = model.predict(img, boxes, angles, mirror=True, jitter=d)
+    pts, scores = model.predict(img, boxes, angles, mirror=True, jitter=d, refine=False)
     for i, (x, y, w, h) in enumerate(boxes):
         moved = np.array([[x, y], [x + d * w, y], [x - d * w, y], [x, y + d * h], [x, y - d * h]])
-        each = [model.predict(img, np.array([[*m, w, h]], np.float32), angles[i:i + 1], mirror=True)[0][0]
+        each = [model.predict(img, np.array([[*m, w, h]], np.float32), angles[i:i + 1], mirror=True, refine=False)[0][0]
                 for m in moved]
         np.testing.assert_allclose(pts[i], np.mean(each, axis=0), atol=1e-3)
     np.testing.assert_array_equal(scores, model.predict(img, boxes, angles)[1])
@@ -179,3 +180,23 @@ def test_many_crops_run_in_bounded_batches_with_the_same_points(model):
     for i in (0, len(crops) - 1):
         one_pts, one_score = model.forward(crops[i:i + 1], mirror=True)
         assert np.allclose(pts[i], one_pts[0], atol=1e-3) and np.isclose(scores[i], one_score[0], atol=1e-5)
+
+
+def test_shipped_refinement_moves_only_eyes_and_mouth_and_follows_the_mouth(model, holdout):
+    """The shipped model refines (its metadata lists eye and mouth parts); refine=False is the first
+    stage; only eye and mouth points differ, and the refined inner-lip gap follows the labels better."""
+    from training.fidelity import measures
+    from training.metrics import interocular
+    from vidkp.landmarks.patches import LEFT_EYE, MOUTH, RIGHT_EYE
+
+    assert set(model.refiner.networks) == {"eye", "mouth"}
+    assert LandmarkModel(model.path, refine=False).refiner is None
+    boxes = model.box_from_landmarks(holdout.keypoints)
+    first = np.stack([model.predict(holdout.image(i), boxes[i:i + 1], refine=False)[0][0] for i in range(len(holdout))])
+    refined = np.stack([model.predict(holdout.image(i), boxes[i:i + 1])[0][0] for i in range(len(holdout))])
+    rest = np.setdiff1d(np.arange(68), np.r_[LEFT_EYE, RIGHT_EYE, MOUTH])
+    np.testing.assert_allclose(refined[:, rest], first[:, rest], atol=1e-4)
+    gap = lambda p: measures(p, interocular(p))["inner_lip_gap"]  # noqa: E731
+    label = gap(holdout.keypoints)
+    assert np.corrcoef(gap(refined), label)[0, 1] > np.corrcoef(gap(first), label)[0, 1] + 0.1
+    assert nme(refined, holdout.keypoints).mean() < nme(first, holdout.keypoints).mean()

@@ -5,7 +5,7 @@ import pytest
 
 from training import nets
 from training.export import export_onnx
-from vidkp.landmarks import LandmarkModel, default_weights_path
+from vidkp.landmarks import LandmarkModel, default_weights_path, read_metadata
 from vidkp.landmarks.runtime import onnx_path
 
 
@@ -29,3 +29,14 @@ def test_shipped_graph_equals_a_fresh_export_of_the_weights(shipped):
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
     x = np.random.default_rng(0).uniform(0, 1, (3, 1, shipped.spec.size, shipped.spec.size)).astype(np.float32)
     np.testing.assert_allclose(shipped.network(x), nets.TorchNetwork(nets.load(shipped.path))(x), atol=1e-4)
+
+
+def test_shipped_refinement_graphs_equal_their_weights(shipped):
+    from vidkp.landmarks.refine import part_paths
+
+    parts = part_paths(shipped.path, read_metadata(shipped.path))
+    assert set(parts) == {"eye", "mouth"}
+    for name, path in parts.items():
+        size = shipped.refiner.specs[name].size
+        x = np.random.default_rng(1).uniform(0, 1, (2, 1, size, size)).astype(np.float32)
+        np.testing.assert_allclose(shipped.refiner.networks[name](x), nets.TorchNetwork(nets.load(path))(x), atol=1e-4)

@@ -18,7 +18,7 @@ def weights(tmp_path_factory) -> tuple:
     if not src.is_file():
         pytest.skip(f"no shipped weights at {src}")
     with safe_open(str(src), "pt") as f:
-        meta = {k: v for k, v in f.metadata().items() if not k.startswith("label_")}
+        meta = {k: v for k, v in f.metadata().items() if not k.startswith("label_") and k != "refine"}
     tmp = tmp_path_factory.mktemp("offset")
     plain, shifted = tmp / "plain.safetensors", tmp / "shifted.safetensors"
     save_checkpoint(load_file(str(src)), plain, meta)
@@ -44,7 +44,7 @@ def test_offsets_travel_with_the_weights_and_move_x_only(weights):
 def test_one_stored_offset_serves_both_kinds_of_points(tmp_path, weights):
     """Weights with only `label_x_offset` (written before mirror-averaged points had their own)."""
     with safe_open(str(weights[1]), "pt") as f:
-        meta = {k: v for k, v in f.metadata().items() if k != "label_x_offset_mirror"}
+        meta = {k: v for k, v in f.metadata().items() if k not in ("label_x_offset_mirror", "refine")}
     path = tmp_path / "one.safetensors"
     save_checkpoint(load_file(str(weights[1])), path, meta)
     m = LandmarkModel(path)

@@ -1,13 +1,11 @@
 """training.refine: part networks learn, save as checkpoints the runtime loads, and only move their points."""
-import json
-
 import numpy as np
 import pytest
 import torch
 
 from tests.training.test_training import REL, _toy_faces
 from training import nets
-from training.refine import FrameNoise, assemble, part_loss, sample_batch, save_part, train_part
+from training.refine import RECIPES, FrameNoise, assemble, part_loss, sample_batch, save_part, train_part
 from training.train import export
 from training.transforms import NO_AUGMENT
 from vidkp.errors import ModelError
@@ -15,6 +13,10 @@ from vidkp.landmarks import LandmarkModel
 from vidkp.landmarks.crop import CropSpec
 from vidkp.landmarks.patches import LEFT_EYE, MOUTH, RIGHT_EYE
 from vidkp.landmarks.refine import part_path
+
+
+def part_net(name: str) -> torch.nn.Module:
+    return nets.create(RECIPES[name].arch, **RECIPES[name].arch_kwargs)
 
 
 def test_samples_are_patches_with_targets_inside():
@@ -38,9 +40,10 @@ def test_opening_term_penalises_a_closed_prediction_of_an_open_mouth():
 def test_short_training_lowers_the_loss():
     data = _toy_faces(8, np.random.default_rng(0))
     rng = np.random.default_rng(5)
-    x, y = sample_batch(data, np.arange(8), "eye", rng, FrameNoise(), NO_AUGMENT)
-    before = nets.create("patchnet", size=32, points=6).eval()
-    after = train_part(data, "eye", 150, 16, 5e-3, 0, 1.0, FrameNoise(), NO_AUGMENT)
+    still = FrameNoise(0.0, 0.0, 0.0)
+    x, y = sample_batch(data, np.arange(8), "eye", rng, still, NO_AUGMENT)
+    before = part_net("eye").eval()
+    after = train_part(data, "eye", 150, 16, 5e-3, 0, 1.0, still, NO_AUGMENT)
     xt, yt = torch.from_numpy(x.astype(np.float32)[:, None] / 255), torch.from_numpy(y)
     with torch.no_grad():
         assert part_loss(after(xt), yt, (), 0) < 0.8 * part_loss(before(xt), yt, (), 0)
@@ -52,9 +55,7 @@ def test_assembled_model_refines_only_eyes_and_mouth(tmp_path):
     export(nets.create("kpnet", **kw).eval(), "kpnet", kw, CropSpec(size=32, scale=1.3), REL, first)
     for name in ("eye", "mouth"):
         torch.manual_seed(1)
-        save_part(nets.create("patchnet", **json.loads(json.dumps({"size": 32 if name == "eye" else 40,
-                                                                       "points": 6 if name == "eye" else 20}))).eval(),
-                  name, tmp_path / f"landmarks.{name}.safetensors", {})
+        save_part(part_net(name).eval(), name, tmp_path / f"landmarks.{name}.safetensors", {})
     path = assemble(first, tmp_path / "landmarks.safetensors", ["eye", "mouth"])
     model = LandmarkModel(path)
     assert set(model.refiner.networks) == {"eye", "mouth"}
@@ -64,7 +65,7 @@ def test_assembled_model_refines_only_eyes_and_mouth(tmp_path):
     refined, s1 = model.predict(image, box)
     parts = np.r_[LEFT_EYE, RIGHT_EYE, MOUTH]
     rest = np.setdiff1d(np.arange(68), parts)
-    np.testing.assert_array_equal(refined[:, rest], plain[:, rest])
+    np.testing.assert_allclose(refined[:, rest], plain[:, rest], atol=1e-4)
     np.testing.assert_array_equal(s0, s1)
     assert np.abs(refined[:, parts] - plain[:, parts]).max() > 1e-3
     np.testing.assert_allclose(model.refine(image, plain), refined, atol=1e-4)
@@ -77,7 +78,7 @@ def test_a_missing_part_file_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="part checkpoints missing"):
         assemble(first, tmp_path / "landmarks.safetensors", ["eye"])
     path = assemble(first, tmp_path / "landmarks.safetensors", [])
-    save_part(nets.create("patchnet", size=32, points=6).eval(), "eye", part_path(path, "eye"), {})
+    save_part(part_net("eye").eval(), "eye", part_path(path, "eye"), {})
     assemble(first, path, ["eye"])
     part_path(path, "eye").unlink()
     with pytest.raises(ModelError, match="refinement weights not found"):

@@ -97,7 +97,7 @@ class Pipeline:
         # a still is searched by `FaceLandmarker.search` itself (what `detect` returns); video frames
         # are followed with the video detectors, single pass
         self.landmarker = FaceLandmarker(config.weights, config.min_face, config=config.still, threads=threads,
-                                         max_side=config.image_max_side)
+                                         max_side=config.image_max_side, refine=config.refine)
         video = config.video
         self.video_follower = FaceFollower(
             self.landmarker.model, video_detector(config.min_face, config.max_side, config=video), config.follow,

@@ -68,11 +68,12 @@ class LandmarkModel:
     `python -m training.export`) in ONNX Runtime on `threads` threads (None: ONNX Runtime's
     default). `network` replaces that graph with any `PointNetwork` (training passes a PyTorch one).
     When the metadata names refinement parts (`refine`), their networks re-place the eye and mouth
-    points (`vidkp.landmarks.refine`); `refiner` replaces them (training passes PyTorch ones).
+    points (`vidkp.landmarks.refine`); `refiner` replaces them (training passes PyTorch ones);
+    `refine=False` leaves the stage out (first-stage points, faster).
     """
 
     def __init__(self, weights: str | Path | None = None, threads: int | None = None,
-                 network: PointNetwork | None = None, refiner: Refiner | None = None) -> None:
+                 network: PointNetwork | None = None, refiner: Refiner | None = None, refine: bool = True) -> None:
         path = Path(weights) if weights else default_weights_path()
         if not path.is_file():
             raise ModelError(f"model weights not found at {path}")
@@ -82,7 +83,7 @@ class LandmarkModel:
         self.version = meta.get("version", "unknown")
         self.spec = CropSpec(**json.loads(meta["crop"]))
         self.network: PointNetwork = network or OnnxNetwork(onnx_path(path), threads)
-        self.refiner: Refiner | None = refiner or load_refiner(path, meta, threads)
+        self.refiner: Refiner | None = (refiner or load_refiner(path, meta, threads)) if refine else None
         """The refinement stage (None: the first stage's points are final)."""
         self.threads = threads
         """Threads of the ONNX Runtime session (None: its default; unused with `network`)."""

@@ -3,7 +3,7 @@
     python -m benchmarks.detect_bench --data ../shared/data [--people holdout|val] [--rounds 3]
         [--kinds tilt,edge,cross,...] [--clips-per-kind 1] [--frames 90] [--no-dlib] [--no-mediapipe]
         [--mediapipe-wheel PATH] [--detector JSON] [--quick JSON] [--follow JSON]
-        [--variants '{"NAME": {"detector": {...}, "quick": {...}, "follow": {...}}}'] [--cpu N]
+        [--variants '{"NAME": {"detector": {...}, "quick": {...}, "follow": {...}, "refine": false}}'] [--cpu N]
 
 Inputs: generated clips (benchmarks/gtvideo.py; by default every kind, including tilt, edge
 and cross), the real clip (../shared/data/videos/short_hamilton_clip.mp4, 640x360) and 720p
@@ -307,7 +307,8 @@ def main() -> None:
                          'a list: quick detectors taken in turn')
     ap.add_argument("--follow", type=json.loads, default=None, help="JSON overrides of FollowConfig")
     ap.add_argument("--variants", type=json.loads, default={},
-                    help='JSON {"NAME": {"detector": {...}, "quick": {...}, "follow": {...}}}: more vidkp methods')
+                    help='JSON {"NAME": {"detector": {...}, "quick": {...}, "follow": {...}, "refine": false}}: more '
+                         'vidkp methods (refine false: without the eye and mouth refinement stage)')
     ap.add_argument("--cpu", type=int, default=None, help="the CPU to pin to (default: the last one allowed)")
     a = ap.parse_args()
     kinds = a.kinds.split(",")
@@ -318,8 +319,13 @@ def main() -> None:
     cv2.setNumThreads(1)
     model = LandmarkModel(threads=1)
     methods: dict[str, Method] = {"vidkp": vidkp_method(model, a.detector, a.follow, a.quick)}
+    first_stage = None  # the model without its refinement stage, for variants with "refine": false
     for name, v in a.variants.items():
-        methods[f"vidkp {name}"] = vidkp_method(model, v.get("detector"), v.get("follow"), v.get("quick"))
+        m = model
+        if v.get("refine", True) is False:
+            first_stage = first_stage or LandmarkModel(threads=1, refine=False)
+            m = first_stage
+        methods[f"vidkp {name}"] = vidkp_method(m, v.get("detector"), v.get("follow"), v.get("quick"))
     dl = None if a.no_dlib else dlib_hog68()
     if dl is not None:
         methods["dlib HOG+68"] = per_frame_method(dl)

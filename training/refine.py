@@ -1,6 +1,7 @@
 """Train the refinement stage (`vidkp.landmarks.refine`): one network for the eyes, one for the mouth.
 
-    python -m training.refine DATA --out runs/refine [--train-set train] [--steps 6000] [--weights W]
+    python -m training.refine DATA --out runs/refine [--parts eye,mouth] [--train-set train] [--steps 6000]
+        [--weights FIRST_STAGE] [--install models/landmarks_default.safetensors]
 
 Each network learns its part's points from patches framed as inference frames them
 (`vidkp.landmarks.patches`), from the labelled points with the frame moved, scaled and turned at
@@ -10,7 +11,8 @@ both in percent of the patch side. After training, the first stage (`--weights`)
 validation people from label-derived boxes and scored with and without the refinement.
 Writes `<out>/landmarks.<part>.safetensors` (+ `.onnx`) for each part, `<out>/landmarks.safetensors`
 (+ `.onnx`: the first stage, its metadata listing the parts; a model `LandmarkModel` loads whole),
-`<out>/curves_<part>.csv` and `<out>/eval.json`.
+`<out>/curves_<part>.csv` and `<out>/eval.json`; `--install` then copies the parts beside a
+first-stage checkpoint and lists them in its metadata (how the shipped model was made).
 """
 from __future__ import annotations
 
@@ -67,8 +69,8 @@ RECIPES = {
 
 @dataclass(frozen=True)
 class FrameNoise:
-    """Standard deviations of the frame perturbation: centre (per axis) and log-scale in outer-eye
-    distances, eye-line angle in degrees (each clipped at 3 sd)."""
+    """Standard deviations of the frame perturbation: centre shift per axis in outer-eye distances,
+    log of the scale, eye-line angle in degrees (each clipped at 3 sd)."""
 
     centre: float = 0.05
     scale: float = 0.07

@@ -64,12 +64,13 @@ BACKENDS = ("onnx", "torch")
 
 def landmark_model(weights: str | Path, backend: str = "onnx", threads: int | None = None,
                    device: str = "cpu") -> LandmarkModel:
-    """A `LandmarkModel` of `weights` run by `backend` (torch: on `device`, with torch's threads)."""
+    """A `LandmarkModel` of `weights` run by `backend` (torch: the first stage on `device`, with
+    torch's threads; refinement parts, if any, in ONNX Runtime on `threads` either way)."""
     if backend not in BACKENDS:
         raise ModelError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
     if backend == "onnx":
         return LandmarkModel(weights, threads)
-    return LandmarkModel(weights, network=TorchNetwork(load(weights, device), device))
+    return LandmarkModel(weights, threads, network=TorchNetwork(load(weights, device), device))
 
 
 class TorchNetwork:

@@ -169,11 +169,13 @@ def assemble(first_stage: str | Path, path: Path, names: list[str]) -> Path:
 
 def install(out: Path, names: list[str], target: Path) -> Path:
     """Copy the parts trained in `out` beside the first stage `target` (`<stem>.<part>.*`) and list
-    them in its metadata: the model at `target` then refines."""
+    them in its metadata, with any parts it lists already: the model at `target` then refines."""
     for name in names:
         for suffix in (".safetensors", ".onnx"):
             shutil.copyfile(out / f"landmarks.{name}{suffix}", part_path(target, name).with_suffix(suffix))
-    return assemble(target, target, names)
+    with safe_open(str(target), framework="pt") as f:
+        listed = json.loads((f.metadata() or {}).get("refine", "[]"))
+    return assemble(target, target, [*listed, *(n for n in names if n not in listed)])
 
 
 def score_refinement(weights: str | Path, data: Samples) -> list[dict]:

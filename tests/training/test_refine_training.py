@@ -1,15 +1,17 @@
 """training.refine: part networks learn, save as checkpoints the runtime loads, and only move their points."""
+import json
+
 import numpy as np
 import pytest
 import torch
 
 from tests.training.test_training import REL, _toy_faces
 from training import nets
-from training.refine import RECIPES, FrameNoise, assemble, part_loss, sample_batch, save_part, train_part
+from training.refine import RECIPES, FrameNoise, assemble, install, part_loss, sample_batch, save_part, train_part
 from training.train import export
 from training.transforms import NO_AUGMENT
 from vidkp.errors import ModelError
-from vidkp.landmarks import LandmarkModel
+from vidkp.landmarks import LandmarkModel, read_metadata
 from vidkp.landmarks.crop import CropSpec
 from vidkp.landmarks.patches import LEFT_EYE, MOUTH, RIGHT_EYE
 from vidkp.landmarks.refine import part_path
@@ -83,3 +85,17 @@ def test_a_missing_part_file_is_refused(tmp_path):
     part_path(path, "eye").unlink()
     with pytest.raises(ModelError, match="refinement weights not found"):
         LandmarkModel(path)
+
+
+def test_install_adds_parts_to_those_already_listed(tmp_path):
+    kw = {"size": 32, "widths": [8, 16, 16, 32], "hidden": 32}
+    target = tmp_path / "model.safetensors"
+    export(nets.create("kpnet", **kw).eval(), "kpnet", kw, CropSpec(size=32, scale=1.3), REL, target)
+    out = tmp_path / "run"
+    out.mkdir()
+    for name in ("eye", "mouth"):
+        save_part(part_net(name).eval(), name, out / f"landmarks.{name}.safetensors", {})
+    install(out, ["mouth"], target)
+    install(out, ["eye"], target)
+    assert json.loads(read_metadata(target)["refine"]) == ["mouth", "eye"]
+    assert set(LandmarkModel(target).refiner.networks) == {"eye", "mouth"}

@@ -126,8 +126,10 @@ def find_faces(model: PointModel, detector: Detector, image: np.ndarray,
     at most `max_shift_error` in the shift test ("auto": the model's own limit; None: no test),
     duplicates merged (the best score stays), left to right; boxes are Haar-like boxes framing
     the points. Each detector box is predicted twice: from the box, then from a box framing its
-    own points (as a tracker crops); with `mirror` or `jitter`, the faces kept are predicted once
-    more from that crop with test-time averaging (their final points; `LandmarkModel.predict`).
+    own points (as a tracker crops), all on first-stage points; the faces kept get their final
+    points from that second prediction through the model's refinement stage (`model.refine`), or,
+    with `mirror` or `jitter`, from one more prediction of that crop with test-time averaging
+    (`LandmarkModel.predict`, refined).
     `fallback`: a second, more permissive detector searched the same way when `detector` gives
     no face (stills: `vidkp.detect.haar.fallback_detector`). Also returns the seconds spent in the
     detectors ("detect") and the model ("landmarks")."""

@@ -68,7 +68,8 @@ class LandmarkModel:
     `python -m training.export`) in ONNX Runtime on `threads` threads (None: ONNX Runtime's
     default). `network` replaces that graph with any `PointNetwork` (training passes a PyTorch one).
     When the metadata names refinement parts (`refine`), their networks re-place the eye and mouth
-    points (`vidkp.landmarks.refine`); `refiner` replaces them (training passes PyTorch ones);
+    points (`vidkp.landmarks.refine`); `refiner` replaces them with any `Refiner` (for example one
+    of PyTorch networks);
     `refine=False` leaves the stage out (first-stage points, faster).
     """
 

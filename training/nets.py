@@ -210,13 +210,21 @@ class PatchNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.points_and_spread(x)[0]
 
-    def points_and_spread(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Points (n, 2k) in patch units and each heatmap's standard deviation (n, k), patch units
-        (training can penalise it: a heatmap with mass on two places averages them)."""
+    def heatmaps(self, x: torch.Tensor) -> torch.Tensor:
+        """Each point's probability map (n, k, h, w) over the 1/2-scale grid (`grid`, patch units)."""
         half = self.stem(x)
         maps = self.fuse(torch.cat([half, self.up(self.down(half))[..., : half.shape[2], : half.shape[3]]], 1))
         n, k, h, w = maps.shape
-        prob = torch.softmax(maps.reshape(n, k, h * w), dim=2).reshape(n, k, h, w)
+        return torch.softmax(maps.reshape(n, k, h * w), dim=2).reshape(n, k, h, w)
+
+    def points_and_spread(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Points (n, 2k) in patch units and each heatmap's standard deviation (n, k), patch units
+        (training can penalise it: a heatmap with mass on two places averages them)."""
+        return self.points_from(self.heatmaps(x))
+
+    def points_from(self, prob: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`points_and_spread` of heatmaps (n, k, h, w) already computed (`heatmaps`)."""
+        n, k, h, w = prob.shape
         px, py = prob.sum(dim=2), prob.sum(dim=3)
         gx, gy = self.grid[:w], self.grid[:h]
         xs, ys = (px * gx).sum(dim=2), (py * gy).sum(dim=2)

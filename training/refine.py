@@ -109,8 +109,21 @@ def part_loss(out: torch.Tensor, target: torch.Tensor, pairs: tuple[tuple[int, i
     return loss
 
 
+def heatmap_loss(prob: torch.Tensor, target: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of heatmaps (n, k, h, w) against Gaussians (sd one grid step) at the target
+    points (n, k, 2, patch units): one peak where the point is, no mass on look-alikes."""
+    step = float(grid[1] - grid[0])
+    h, w = prob.shape[2:]
+    gx = torch.exp(-0.5 * ((grid[:w][None, None] - target[..., :1]) / step) ** 2)
+    gy = torch.exp(-0.5 * ((grid[:h][None, None] - target[..., 1:]) / step) ** 2)
+    g = gy[..., :, None] * gx[..., None, :]
+    g = g / g.sum(dim=(2, 3), keepdim=True).clamp_min(1e-12)
+    return -(g * prob.clamp_min(1e-12).log()).sum(dim=(2, 3)).mean()
+
+
 def train_part(data: Samples, name: str, steps: int, batch: int, lr: float, seed: int, opening_weight: float,
-               noise: FrameNoise, aug: AugmentConfig, log: Path | None = None, spread_weight: float = 0.0) -> nn.Module:
+               noise: FrameNoise, aug: AugmentConfig, log: Path | None = None, spread_weight: float = 0.0,
+               heatmap_weight: float = 0.0) -> nn.Module:
     """Train the `name` part network on `data` (images loaded); returns it in eval mode (BatchNorm unfused).
     `spread_weight` > 0 adds that times the heatmaps' mean standard deviation (percent of the patch
     side) to the loss (`PatchNet.points_and_spread`)."""
@@ -126,7 +139,12 @@ def train_part(data: Samples, name: str, steps: int, batch: int, lr: float, seed
         idx = rng.integers(0, len(data), batch)
         x, y = sample_batch(data, idx, name, rng, noise, aug)
         xt = torch.from_numpy(x.astype(np.float32)[:, None] / 255.0)
-        if spread_weight:
+        if heatmap_weight:
+            prob = net.heatmaps(xt)
+            out, _ = net.points_from(prob)
+            loss = part_loss(out, torch.from_numpy(y), recipe.pairs, opening_weight) + \
+                heatmap_weight * heatmap_loss(prob, torch.from_numpy(y), net.grid)
+        elif spread_weight:
             out, sd = net.points_and_spread(xt)
             loss = part_loss(out, torch.from_numpy(y), recipe.pairs, opening_weight) + spread_weight * 100 * sd.mean()
         else:
@@ -202,6 +220,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--opening-weight", type=float, default=1.0)
     ap.add_argument("--noise", default="{}", help="FrameNoise fields as JSON")
     ap.add_argument("--spread-weight", type=float, default=0.0, help="weight of the heatmaps' spread in the loss")
+    ap.add_argument("--heatmap-weight", type=float, default=0.0,
+                    help="weight of the heatmaps' cross-entropy against Gaussians at the targets")
     ap.add_argument("--patch", action="append", default=[],
                     help="PART=SIZExSIDE: another patch for a part, e.g. eye=40x0.8 (pixels, outer-eye distances)")
     ap.add_argument("--threads", type=int, default=1)
@@ -223,7 +243,8 @@ def main(argv: list[str] | None = None) -> None:
         if not args.eval_only:
             data = splits[args.train_set].load_images()
             net = train_part(data, name, args.steps, args.batch, args.lr, args.seed, args.opening_weight, noise,
-                             AugmentConfig(), args.out / f"curves_{name}.csv", args.spread_weight)
+                             AugmentConfig(), args.out / f"curves_{name}.csv", args.spread_weight,
+                             args.heatmap_weight)
             save_part(net, name, args.out / f"landmarks.{name}.safetensors",
                       {"train_set": args.train_set, "train_steps": str(args.steps),
                        "train_command": " ".join(["python -m training.refine", *(argv or sys.argv[1:])])})

@@ -99,3 +99,18 @@ def test_install_adds_parts_to_those_already_listed(tmp_path):
     install(out, ["eye"], target)
     assert json.loads(read_metadata(target)["refine"]) == ["mouth", "eye"]
     assert set(LandmarkModel(target).refiner.networks) == {"eye", "mouth"}
+
+
+def test_heatmap_loss_is_least_for_a_peak_at_the_target():
+    from training.refine import heatmap_loss
+
+    net = part_net("eye")
+    grid = net.grid
+    k = len(grid)
+    target = torch.tensor([[[float(grid[5]), float(grid[9])]]])
+    peak = torch.zeros(1, 1, k, k)
+    peak[0, 0, 9, 5] = 1.0
+    elsewhere = torch.zeros(1, 1, k, k)
+    elsewhere[0, 0, 2, 12] = 1.0
+    uniform = torch.full((1, 1, k, k), 1.0 / k ** 2)
+    assert heatmap_loss(peak, target, grid) < heatmap_loss(uniform, target, grid) < heatmap_loss(elsewhere, target, grid)

@@ -104,13 +104,15 @@ def test_install_adds_parts_to_those_already_listed(tmp_path):
 def test_heatmap_loss_is_least_for_a_peak_at_the_target():
     from training.refine import heatmap_loss
 
-    net = part_net("eye")
-    grid = net.grid
+    grid = part_net("eye").grid
     k = len(grid)
+
+    def bump(col: int, row: int) -> torch.Tensor:
+        d2 = (torch.arange(k)[None, :] - col) ** 2 + (torch.arange(k)[:, None] - row) ** 2
+        m = torch.exp(-0.5 * d2.float())
+        return (m / m.sum())[None, None]
+
     target = torch.tensor([[[float(grid[5]), float(grid[9])]]])
-    peak = torch.zeros(1, 1, k, k)
-    peak[0, 0, 9, 5] = 1.0
-    elsewhere = torch.zeros(1, 1, k, k)
-    elsewhere[0, 0, 2, 12] = 1.0
     uniform = torch.full((1, 1, k, k), 1.0 / k ** 2)
-    assert heatmap_loss(peak, target, grid) < heatmap_loss(uniform, target, grid) < heatmap_loss(elsewhere, target, grid)
+    at, near, far = (heatmap_loss(bump(c, r), target, grid) for c, r in ((5, 9), (7, 9), (13, 2)))
+    assert at < near < far and at < heatmap_loss(uniform, target, grid) < far

@@ -134,14 +134,13 @@ def _conv_bn(c_in: int, c_out: int, stride: int = 1, groups: int = 1, k: int = 3
 class KpNet(nn.Module):
     """vidkp's default: a small CNN for CPU. A 3x3 stem (stride `stem_stride`), then per stage one
     strided 3x3 conv and `depth` residual blocks (`block`: "ds" depthwise-separable or "plain" 3x3),
-    down to a small map; flatten, one hidden FC layer, `points` (x, y) pairs plus, with `score`, a
-    face/no-face logit (the refinement stage's part networks: fewer points, no score)."""
+    down to a small map; flatten, one hidden FC layer, 136 coordinates plus a face/no-face logit."""
+
+    has_score = True
 
     def __init__(self, size: int = 64, widths: tuple[int, ...] = (16, 32, 64, 96, 128), depth: int = 1,
-                 hidden: int = 256, stem_stride: int = 1, block: str = "ds", points: int = 68,
-                 score: bool = True) -> None:
+                 hidden: int = 256, stem_stride: int = 1, block: str = "ds") -> None:
         super().__init__()
-        self.has_score = score
         layers = _conv_bn(1, widths[0], stem_stride)
         c_in, s = widths[0], (size + stem_stride - 1) // stem_stride
         for c in widths[1:]:
@@ -151,7 +150,7 @@ class KpNet(nn.Module):
             c_in = c
         self.features = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(c_in * s * s, hidden), nn.ReLU(inplace=True),
-                                  nn.Linear(hidden, 2 * points + int(score)))
+                                  nn.Linear(hidden, 2 * 68 + 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))

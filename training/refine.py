@@ -22,7 +22,7 @@ import re
 import shutil
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,18 +32,19 @@ from torch import nn
 
 from training import nets
 from training.dataset import Samples, make_splits
-from training.evaluate import model_relation, predict, scored
+from training.evaluate import predict, scored
 from training.export import save_checkpoint
 from training.fidelity import table as fidelity_table
 from training.train import wing_loss
 from training.transforms import AugmentConfig, photometric
-from vidkp.landmarks import LandmarkModel, default_weights_path
-from vidkp.landmarks.crop import CropSpec
+from vidkp.landmarks import LandmarkModel, default_weights_path, read_metadata
+from vidkp.landmarks.crop import CropSpec, to_tensor_batch
 from vidkp.landmarks.patches import PatchSpec, cut, frame_matrices, frame_params, to_patch_units
 from vidkp.landmarks.refine import PARTS, part_path
-from vidkp.landmarks.shape import box_from_landmarks
 
 VERSION = "1"
+ARCH = "patchnet"
+"""Every part network is a `training.nets.PatchNet` (training reads its heatmaps)."""
 
 
 @dataclass(frozen=True)
@@ -51,17 +52,16 @@ class PartRecipe:
     """How one part network is built and trained."""
 
     spec: PatchSpec
-    arch: str
     arch_kwargs: dict
     pairs: tuple[tuple[int, int], ...]
     """Opening pairs in the part's point order (eyelids; inner and outer lips)."""
 
 
 RECIPES = {
-    "eye": PartRecipe(PatchSpec(size=32, side=0.6), "patchnet",
+    "eye": PartRecipe(PatchSpec(size=32, side=0.6),
                       {"size": 32, "points": 6, "widths": [16, 24, 48], "fuse_kernel": 1, "half_block": False},
                       ((1, 5), (2, 4))),
-    "mouth": PartRecipe(PatchSpec(size=40, side=1.0), "patchnet",
+    "mouth": PartRecipe(PatchSpec(size=40, side=1.0),
                         {"size": 40, "points": 20, "widths": [16, 24, 48], "fuse_kernel": 1, "half_block": False},
                         ((13, 19), (14, 18), (15, 17), (2, 10), (3, 9), (4, 8))),
 }
@@ -126,11 +126,11 @@ def train_part(data: Samples, name: str, steps: int, batch: int, lr: float, seed
                heatmap_weight: float = 0.0) -> nn.Module:
     """Train the `name` part network on `data` (images loaded); returns it in eval mode (BatchNorm unfused).
     `spread_weight` > 0 adds that times the heatmaps' mean standard deviation (percent of the patch
-    side) to the loss (`PatchNet.points_and_spread`)."""
+    side) to the loss (`PatchNet.points_and_spread`), `heatmap_weight` > 0 that times `heatmap_loss`."""
     recipe = RECIPES[name]
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = nets.create(recipe.arch, **recipe.arch_kwargs)
+    net = nets.create(ARCH, **recipe.arch_kwargs)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
     rows, t0, running = [], time.time(), 0.0
@@ -138,17 +138,14 @@ def train_part(data: Samples, name: str, steps: int, batch: int, lr: float, seed
     for step in range(steps):
         idx = rng.integers(0, len(data), batch)
         x, y = sample_batch(data, idx, name, rng, noise, aug)
-        xt = torch.from_numpy(x.astype(np.float32)[:, None] / 255.0)
+        prob = net.heatmaps(torch.from_numpy(to_tensor_batch(x)))
+        out, sd = net.points_from(prob)
+        target = torch.from_numpy(y)
+        loss = part_loss(out, target, recipe.pairs, opening_weight)
+        if spread_weight:
+            loss = loss + spread_weight * 100 * sd.mean()
         if heatmap_weight:
-            prob = net.heatmaps(xt)
-            out, _ = net.points_from(prob)
-            loss = part_loss(out, torch.from_numpy(y), recipe.pairs, opening_weight) + \
-                heatmap_weight * heatmap_loss(prob, torch.from_numpy(y), net.grid)
-        elif spread_weight:
-            out, sd = net.points_and_spread(xt)
-            loss = part_loss(out, torch.from_numpy(y), recipe.pairs, opening_weight) + spread_weight * 100 * sd.mean()
-        else:
-            loss = part_loss(net(xt), torch.from_numpy(y), recipe.pairs, opening_weight)
+            loss = loss + heatmap_weight * heatmap_loss(prob, target, net.grid)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -166,8 +163,8 @@ def train_part(data: Samples, name: str, steps: int, batch: int, lr: float, seed
 def save_part(net: nn.Module, name: str, path: Path, metadata: dict[str, str]) -> None:
     """Write a part network as a checkpoint (safetensors + ONNX) that `nets.load` and the runtime read."""
     recipe = RECIPES[name]
-    meta = {"arch": recipe.arch, "arch_kwargs": json.dumps(recipe.arch_kwargs), "version": VERSION,
-            "crop": json.dumps(CropSpec(size=recipe.spec.size).__dict__), "patch": recipe.spec.to_json(),
+    meta = {"arch": ARCH, "arch_kwargs": json.dumps(recipe.arch_kwargs), "version": VERSION,
+            "crop": json.dumps(asdict(CropSpec(size=recipe.spec.size))), "patch": json.dumps(asdict(recipe.spec)),
             "part": name, **metadata}
     save_checkpoint({k: v.contiguous() for k, v in net.state_dict().items()}, path, meta)
 
@@ -191,15 +188,14 @@ def install(out: Path, names: list[str], target: Path) -> Path:
     for name in names:
         for suffix in (".safetensors", ".onnx"):
             shutil.copyfile(out / f"landmarks.{name}{suffix}", part_path(target, name).with_suffix(suffix))
-    with safe_open(str(target), framework="pt") as f:
-        listed = json.loads((f.metadata() or {}).get("refine", "[]"))
+    listed = json.loads(read_metadata(target).get("refine", "[]"))
     return assemble(target, target, [*listed, *(n for n in names if n not in listed)])
 
 
 def score_refinement(weights: str | Path, data: Samples) -> list[dict]:
     """Points of an assembled model from label-derived boxes (single pass), first stage alone and refined."""
     model = LandmarkModel(weights)
-    boxes = box_from_landmarks(data.keypoints, model_relation(weights))
+    boxes = model.box_from_landmarks(data.keypoints)
     first = predict(model, data, boxes, refine=False)
     refined = predict(model, data, boxes)
     setting = {"set": "val", "setting": "label box, single pass"}

@@ -1,12 +1,17 @@
 """The refinement stage's geometry: patches framed by the points, mirrored eyes, points mapped back."""
 import numpy as np
 
-from vidkp.landmarks.patches import (LEFT_EYE, MOUTH, RIGHT_EYE, PatchSpec, cut, patch_frames, to_image,
-                                     to_patch_units)
+from vidkp.landmarks.patches import (LEFT_EYE, MOUTH, RIGHT_EYE, PatchSpec, cut, frame_matrices, frame_params,
+                                     to_image, to_patch_units)
 from vidkp.landmarks.refine import Refiner
 from vidkp.landmarks.shape import MIRROR_PERM
 
 EYE = PatchSpec(size=32, side=0.6)
+
+
+def patch_frames(kps: np.ndarray, part: np.ndarray, spec: PatchSpec, mirror: bool = False) -> np.ndarray:
+    """Image->patch matrices of the `part` points of faces (n, 68, 2), as the Refiner frames them."""
+    return frame_matrices(*frame_params(kps, part), spec, mirror)
 
 
 def symmetric_face(angle_deg: float = 0.0, centre=(200.0, 150.0), scale: float = 1.0) -> np.ndarray:
@@ -91,7 +96,6 @@ def test_mirror_averaging_of_the_mouth_is_symmetric():
 def test_frames_are_the_crop_geometry_of_the_first_stage():
     """Each patch matrix is `crop_matrix` of the part's centre, side x eye distance and eye-line angle."""
     from vidkp.landmarks.crop import crop_matrix
-    from vidkp.landmarks.patches import frame_params
     kps = np.stack([symmetric_face(a, scale=s) for a, s in ((0, 1), (30, 0.5), (-70, 2))])
     mats = patch_frames(kps, MOUTH, EYE)
     for m, c, d, a in zip(mats, *frame_params(kps, MOUTH)):

@@ -7,7 +7,7 @@ import torch
 
 from tests.training.test_training import REL, _toy_faces
 from training import nets
-from training.refine import RECIPES, FrameNoise, assemble, install, part_loss, sample_batch, save_part, train_part
+from training.refine import ARCH, RECIPES, FrameNoise, assemble, install, part_loss, sample_batch, save_part, train_part
 from training.train import export
 from training.transforms import NO_AUGMENT
 from vidkp.errors import ModelError
@@ -18,7 +18,7 @@ from vidkp.landmarks.refine import part_path
 
 
 def part_net(name: str) -> torch.nn.Module:
-    return nets.create(RECIPES[name].arch, **RECIPES[name].arch_kwargs)
+    return nets.create(ARCH, **RECIPES[name].arch_kwargs)
 
 
 def test_samples_are_patches_with_targets_inside():

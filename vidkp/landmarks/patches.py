@@ -8,8 +8,7 @@ patch side 1, origin at the patch centre.
 """
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,26 +27,26 @@ MOUTH_MIRRORED = MIRROR_PERM[MOUTH]
 
 @dataclass(frozen=True)
 class PatchSpec:
-    """A part's patch: `size` pixels a side, covering `side` x the outer-eye distance."""
+    """A part's patch: `size` pixels a side, covering `side` x the outer-eye distance (stored in a
+    part checkpoint's metadata as JSON of these fields, `patch`)."""
 
     size: int
     side: float
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
 
-    @classmethod
-    def from_json(cls, text: str) -> "PatchSpec":
-        return cls(**json.loads(text))
+def eye_line(kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Outer-eye distances (n,) in pixels and eye-line angles (n,) in degrees of faces (n, 68, 2):
+    the scale and turn every patch of a face shares."""
+    kps = np.asarray(kps, np.float64).reshape(-1, 68, 2)
+    line = kps[:, 45] - kps[:, 36]
+    return np.maximum(np.linalg.norm(line, axis=1), 1e-3), np.degrees(np.arctan2(line[:, 1], line[:, 0]))
 
 
 def frame_params(kps: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Patch frames of faces (n, 68, 2): centres (n, 2) of the `part` points in image pixels,
-    outer-eye distances (n,) in pixels and eye-line angles (n,) in degrees."""
+    """Patch frames of faces (n, 68, 2): centres (n, 2) of the `part` points in image pixels, then
+    `eye_line`'s distances and angles."""
     kps = np.asarray(kps, np.float64).reshape(-1, 68, 2)
-    eye_line = kps[:, 45] - kps[:, 36]
-    dist = np.maximum(np.linalg.norm(eye_line, axis=1), 1e-3)
-    return kps[:, part].mean(axis=1), dist, np.degrees(np.arctan2(eye_line[:, 1], eye_line[:, 0]))
+    return (kps[:, part].mean(axis=1), *eye_line(kps))
 
 
 def frame_matrices(centres: np.ndarray, dists: np.ndarray, angles: np.ndarray, spec: PatchSpec,
@@ -67,11 +66,6 @@ def frame_matrices(centres: np.ndarray, dists: np.ndarray, angles: np.ndarray, s
         mats[:, 0] = -mats[:, 0]
         mats[:, 0, 2] += spec.size
     return mats
-
-
-def patch_frames(kps: np.ndarray, part: np.ndarray, spec: PatchSpec, mirror: bool = False) -> np.ndarray:
-    """Image->patch matrices (n, 2, 3) for the `part` points of faces (n, 68, 2) in image pixels."""
-    return frame_matrices(*frame_params(kps, part), spec, mirror)
 
 
 def cut(image: np.ndarray, mats: np.ndarray, size: int) -> np.ndarray:

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from safetensors import safe_open
 
-from vidkp.errors import ModelError
-from vidkp.landmarks.patches import LEFT_EYE, MOUTH, MOUTH_MIRRORED, RIGHT_EYE, PatchSpec, cut, patch_frames, to_image
-from vidkp.landmarks.runtime import OnnxNetwork, onnx_path
+from vidkp.landmarks.crop import to_tensor_batch
+from vidkp.landmarks.patches import (LEFT_EYE, MOUTH, MOUTH_MIRRORED, RIGHT_EYE, PatchSpec, cut, eye_line,
+                                     frame_matrices, to_image)
 
 MAX_BATCH = 64
 """Most patches per network call (a photo of many faces is run in several calls)."""
@@ -50,8 +49,7 @@ class Refiner:
 
     def _run(self, name: str, patches: np.ndarray) -> np.ndarray:
         net, k = self.networks[name], len(PARTS[name].points)
-        x = patches.astype(np.float32)[:, None] / 255.0
-        out = [net(x[i:i + MAX_BATCH]) for i in range(0, len(x), MAX_BATCH)]
+        out = [net(to_tensor_batch(patches[i:i + MAX_BATCH])) for i in range(0, len(patches), MAX_BATCH)]
         return np.concatenate(out).reshape(-1, k, 2)
 
     def __call__(self, image: np.ndarray, kps: np.ndarray, mirror: bool = False) -> np.ndarray:
@@ -61,14 +59,16 @@ class Refiner:
         first = np.asarray(kps, np.float64).reshape(-1, 68, 2)
         out = first.copy()
         n = len(first)
+        dists, angles = eye_line(first)
         for name, part in PARTS.items():
             if name not in self.networks or n == 0:
                 continue
             spec = self.specs[name]
             both = part.twin_is_other or mirror
-            mats = patch_frames(first, part.points, spec)
+            mats = frame_matrices(first[:, part.points].mean(axis=1), dists, angles, spec)
             if both:
-                mats = np.concatenate([mats, patch_frames(first, part.twin, spec, mirror=True)])
+                twin = frame_matrices(first[:, part.twin].mean(axis=1), dists, angles, spec, mirror=True)
+                mats = np.concatenate([mats, twin])
             pts = to_image(self._run(name, cut(image, mats, spec.size)), mats, spec.size)
             out[:, part.points] = pts[:n]
             if part.twin_is_other:
@@ -90,23 +90,3 @@ def part_paths(weights: str | Path, meta: dict[str, str]) -> dict[str, Path]:
     by part; empty without that key."""
     return {name: part_path(weights, name) for name in json.loads(meta.get("refine", "[]"))}
 
-
-def part_spec(path: Path) -> PatchSpec:
-    """The patch spec in a part checkpoint's metadata (`patch`)."""
-    if not path.is_file():
-        raise ModelError(f"refinement weights not found at {path}")
-    with safe_open(str(path), framework="numpy") as f:
-        meta = f.metadata() or {}
-    if "patch" not in meta:
-        raise ModelError(f"expected 'patch' in the metadata of {path}, got {sorted(meta)}")
-    return PatchSpec.from_json(meta["patch"])
-
-
-def load_refiner(weights: str | Path, meta: dict[str, str], threads: int | None = None) -> Refiner | None:
-    """The refinement stage of a first-stage checkpoint, run from each part's ONNX graph in ONNX
-    Runtime on `threads` threads; None when its metadata names no parts."""
-    paths = part_paths(weights, meta)
-    if not paths:
-        return None
-    specs = {name: part_spec(p) for name, p in paths.items()}
-    return Refiner({name: OnnxNetwork(onnx_path(p), threads) for name, p in paths.items()}, specs)

@@ -24,6 +24,7 @@ class World:
         self.faces: list[np.ndarray] = []  # true boxes x, y, w, h
         self.false_alarms: list[np.ndarray] = []
         self.detector_calls = 0
+        self.regions: list[np.ndarray | None] = []  # what each detector call searched (None: all)
         self.frame = 0
 
 
@@ -31,10 +32,17 @@ class FakeDetector:
     def __init__(self, world: World) -> None:
         self.world = world
 
-    def __call__(self, image: np.ndarray) -> Faces:
+    def __call__(self, image: np.ndarray, regions: np.ndarray | None = None) -> Faces:
+        """The true faces and false alarms that lie inside one of `regions` (None: all)."""
         self.world.detector_calls += 1
-        boxes = self.world.faces + self.world.false_alarms
-        return Faces(np.array(boxes, np.float32).reshape(-1, 4), np.ones(len(boxes)))
+        self.world.regions.append(regions)
+        boxes = np.array(self.world.faces + self.world.false_alarms, np.float32).reshape(-1, 4)
+        if regions is not None:
+            r = np.asarray(regions, np.float32).reshape(-1, 4)
+            inside = ((boxes[:, None, :2] >= r[None, :, :2]) & (boxes[:, None, :2] + boxes[:, None, 2:]
+                                                                 <= r[None, :, :2] + r[None, :, 2:])).all(axis=2)
+            boxes = boxes[inside.any(axis=1)]
+        return Faces(boxes, np.ones(len(boxes)))
 
 
 class FakeModel:
@@ -114,8 +122,8 @@ def test_lost_face_back_within_max_gap_keeps_its_id_later_gets_a_new_one() -> No
 class FirstFrameDetector(FakeDetector):
     """Finds the faces on its first call only (a face the cascade misses when it comes back)."""
 
-    def __call__(self, image: np.ndarray) -> Faces:
-        found = super().__call__(image)
+    def __call__(self, image: np.ndarray, regions: np.ndarray | None = None) -> Faces:
+        found = super().__call__(image, regions)
         return found if self.world.detector_calls == 1 else Faces.empty()
 
 
@@ -140,9 +148,9 @@ class LargeFacesDetector(FakeDetector):
         super().__init__(world)
         self.log = log
 
-    def __call__(self, image: np.ndarray) -> Faces:
+    def __call__(self, image: np.ndarray, regions: np.ndarray | None = None) -> Faces:
         self.log.append(self.world.frame)
-        found = super().__call__(image)
+        found = super().__call__(image, regions)
         return found[found.boxes[:, 2] >= 40]
 
 
@@ -283,10 +291,29 @@ def test_still_scene_skips_periodic_passes_but_a_new_face_is_found() -> None:
     assert calls["always"] >= 6 and calls["gated"] <= 3, calls
 
 
+def test_periodic_passes_search_only_where_the_picture_changed() -> None:
+    a = [np.array([20.0 + i / 2, 30, 40, 40]) for i in range(60)]  # tracked face moving; scene still
+    b = np.array([100.0, 60, 40, 40])  # appears at frame 40
+    script = [([a[i]] + ([b] if i >= 40 else []), [], 80) for i in range(60)]
+    world = World()
+    out = _run(world, script)
+    assert all(len(r.faces) == 2 for r in out[50:])
+    assert world.regions[0] is None  # the first frame: the whole frame
+    searched = world.regions[1:]
+    assert searched and all(r is not None for r in searched)
+    for r in searched:  # around the new face (its cells grown by one cell), not the tracked one
+        assert (r[:, 2] * r[:, 3]).sum() < 0.5 * 160 * 120
+        assert ((r[:, 0] <= b[0]) & (r[:, 1] <= b[1]) & (r[:, 0] + r[:, 2] >= b[0] + b[2])
+                & (r[:, 1] + r[:, 3] >= b[1] + b[3])).any()
+    whole = World()
+    _run(whole, script, FollowConfig(smooth=False, changed_only=False))
+    assert all(r is None for r in whole.regions)
+
+
 class MissingDetector(FakeDetector):
     """A strict detector that misses every face (it finds only the false alarms)."""
 
-    def __call__(self, image: np.ndarray) -> Faces:
+    def __call__(self, image: np.ndarray, regions: np.ndarray | None = None) -> Faces:
         self.world.detector_calls += 1
         return Faces(np.array(self.world.false_alarms, np.float32).reshape(-1, 4), np.ones(len(self.world.false_alarms)))
 

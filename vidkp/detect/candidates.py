@@ -23,9 +23,10 @@ from vidkp.landmarks.shape import roll_degrees
 
 class Detector(Protocol):
     """Proposes face boxes in a BGR image (`vidkp.detect.haar.HaarDetector` is one): `Faces` with
-    boxes and detector scores; keypoints and ids are filled by later stages."""
+    boxes and detector scores; keypoints and ids are filled by later stages. `regions` (n, 4;
+    x, y, w, h in image pixels): only faces inside these need be found; None: the whole image."""
 
-    def __call__(self, image: np.ndarray) -> Faces: ...
+    def __call__(self, image: np.ndarray, regions: np.ndarray | None = None) -> Faces: ...
 
 
 class PointModel(Protocol):
@@ -120,8 +121,8 @@ def steady(model: PointModel, image: np.ndarray, crops: np.ndarray, angles: np.n
 
 def find_faces(model: PointModel, detector: Detector, image: np.ndarray,
                min_score: float, max_shift_error: ShiftLimit = "auto", merge_iou: float = 0.3,
-               mirror: bool = False, jitter: float = 0.0, fallback: Detector | None = None
-               ) -> tuple[Faces, dict[str, float]]:
+               mirror: bool = False, jitter: float = 0.0, fallback: Detector | None = None,
+               regions: np.ndarray | None = None) -> tuple[Faces, dict[str, float]]:
     """Faces of `image` whose model face score is at least `min_score` and whose points move
     at most `max_shift_error` in the shift test ("auto": the model's own limit; None: no test),
     duplicates merged (the best score stays), left to right; boxes are Haar-like boxes framing
@@ -131,21 +132,22 @@ def find_faces(model: PointModel, detector: Detector, image: np.ndarray,
     with `mirror` or `jitter`, from one more prediction of that crop with test-time averaging
     (`LandmarkModel.predict`, refined).
     `fallback`: a second, more permissive detector searched the same way when `detector` gives
-    no face (stills: `vidkp.detect.haar.fallback_detector`). Also returns the seconds spent in the
-    detectors ("detect") and the model ("landmarks")."""
-    faces, times = _search(model, detector, image, min_score, max_shift_error, merge_iou, mirror, jitter)
+    no face (stills: `vidkp.detect.haar.fallback_detector`). `regions`: the detectors search only
+    these (`Detector`). Also returns the seconds spent in the detectors ("detect") and the model
+    ("landmarks")."""
+    faces, times = _search(model, detector, image, min_score, max_shift_error, merge_iou, mirror, jitter, regions)
     if fallback is not None and not len(faces):
-        faces, more = _search(model, fallback, image, min_score, max_shift_error, merge_iou, mirror, jitter)
+        faces, more = _search(model, fallback, image, min_score, max_shift_error, merge_iou, mirror, jitter, regions)
         times = {k: times[k] + more[k] for k in times}
     return faces, times
 
 
 def _search(model: PointModel, detector: Detector, image: np.ndarray, min_score: float,
-            max_shift_error: ShiftLimit, merge_iou: float, mirror: bool, jitter: float
-            ) -> tuple[Faces, dict[str, float]]:
+            max_shift_error: ShiftLimit, merge_iou: float, mirror: bool, jitter: float,
+            regions: np.ndarray | None) -> tuple[Faces, dict[str, float]]:
     """`find_faces` with one detector."""
     t0 = time.perf_counter()
-    det = detector(image)
+    det = detector(image) if regions is None else detector(image, regions)
     t1 = time.perf_counter()
     times = {"detect": t1 - t0, "landmarks": 0.0}
     if not len(det):

@@ -115,7 +115,11 @@ class HaarDetector:
         each angle once."""
         return self.replace(rolls=tuple(dict.fromkeys(self.rolls + tuple(float(a) for a in angles))), **changes)
 
-    def __call__(self, image: np.ndarray) -> Faces:
+    def __call__(self, image: np.ndarray, regions: np.ndarray | None = None) -> Faces:
+        """Faces in `image` (BGR or gray); `regions` (n, 4; x, y, w, h in image pixels): search
+        only inside these (a face must lie inside one to be found; `vidkp.detect.regions`), None:
+        the whole image. The image is resized and normalised as a whole either way, so a face
+        inside a region is searched exactly as in a whole-image pass but for the region's edges."""
         gray = to_gray(image)
         h, w = gray.shape[:2]
         k = min(1.0, self.max_side / float(max(h, w))) / self.downscale
@@ -123,10 +127,11 @@ class HaarDetector:
         small = self._normalize(small)
         min_px = max(int(round(self.min_face * k)), 12)
         found, weights = [], []
-        views = [_rotated(small, roll) for roll in self.rolls]
+        views = [(corner, *_rotated(part, roll)) for corner, part in _parts(small, regions, k, min_px)
+                 for roll in self.rolls]
         for name, shared in zip(self.cascades, self._cascades):
             cascade = shared if small.size <= SHARED_SCAN_PIXELS else read_cascade(name)
-            for view, back in views:
+            for (x0, y0), view, back in views:
                 boxes, _, level = cascade.detectMultiScale3(
                     view, scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
                     minSize=(min_px, min_px), outputRejectLevels=True)
@@ -135,13 +140,29 @@ class HaarDetector:
                     if back is not None:  # upright box around the centre mapped back
                         centres = (boxes[:, :2] + boxes[:, 2:] / 2) @ back[:, :2].T + back[:, 2]
                         boxes = np.concatenate([centres - boxes[:, 2:] / 2, boxes[:, 2:]], axis=1)
-                    found.append(boxes)
+                    found.append(boxes + np.float32([x0, y0, 0, 0]))
                     weights.append(np.asarray(level, np.float32).reshape(-1))
         if not found:
             return Faces.empty()
         boxes, scores = np.concatenate(found) / k, np.concatenate(weights)
         order = np.lexsort((boxes[:, 1], boxes[:, 0]))  # OpenCV's order varies with its thread count
         return Faces(boxes[order], scores[order])
+
+
+def _parts(small: np.ndarray, regions: np.ndarray | None, k: float, min_px: int
+           ) -> list[tuple[tuple[int, int], np.ndarray]]:
+    """The views of `small` (the image scaled by `k`) to scan, with their top-left corners: all of
+    it, or the `regions` (image pixels) scaled and cut out, leaving those smaller than `min_px`."""
+    if regions is None:
+        return [((0, 0), small)]
+    h, w = small.shape[:2]
+    out = []
+    for x, y, rw, rh in np.asarray(regions, np.float64).reshape(-1, 4) * k:
+        x0, y0 = max(int(np.floor(x)), 0), max(int(np.floor(y)), 0)
+        x1, y1 = min(int(np.ceil(x + rw)), w), min(int(np.ceil(y + rh)), h)
+        if min(x1 - x0, y1 - y0) >= min_px:
+            out.append(((x0, y0), small[y0:y1, x0:x1]))
+    return out
 
 
 def _rotated(gray: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray | None]:
@@ -201,20 +222,21 @@ class VideoDetectorConfig:
     quick_downscale: float = 2.0
     """The follower's quick passes search the frame downscaled this much more (large faces only)."""
     quick_rolls: tuple[float, ...] = (20.0, -20.0)
-    """Every other quick pass also scans the frame rotated by the next of these angles (degrees;
-    OpenCV's counter-clockwise sense), in turn, so a head that appears rolled by about 5-35
-    degrees, which the upright scans miss, is found (`video_quick_detectors`). (): upright only."""
+    """Every other quick pass scans the frame rotated by each of these angles (degrees; OpenCV's
+    counter-clockwise sense) instead of upright, so a head that appears rolled by about 5-35
+    degrees either way, which the upright scans miss, is found (`video_quick_detectors`).
+    (): upright only."""
 
 
 def video_quick_detectors(min_face: int = 24, max_side: int = 640,
                           config: VideoDetectorConfig | None = None) -> list[HaarDetector]:
-    """The follower's quick detectors, which its quick passes take in turn: for each angle of
-    `config.quick_rolls`, one that also scans the frame rotated by it, then an upright one
-    (`[+20, upright, -20, upright]` by default); the frame downscaled by `config.quick_downscale`."""
+    """The follower's quick detectors, which its quick passes take in turn: one that scans the
+    frame rotated by each angle of `config.quick_rolls`, then an upright one (`[+20 and -20,
+    upright]` by default; `[upright]` without angles); the frame downscaled by
+    `config.quick_downscale`."""
     c = config or VideoDetectorConfig()
     upright = video_detector(min_face, max_side, c.quick_downscale, c)
-    rotated = [upright.also_rotated((r,)) for r in c.quick_rolls]
-    return [d for r in rotated for d in (r, upright)] or [upright]
+    return [upright.replace(rolls=c.quick_rolls), upright] if c.quick_rolls else [upright]
 
 
 def video_detector(min_face: int = 24, max_side: int = 640, downscale: float = 1.0,

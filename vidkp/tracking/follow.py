@@ -36,6 +36,7 @@ import numpy as np
 
 from vidkp.detect.candidates import (ACCEPT_SCORE, Detector, PointModel, ShiftLimit, centre_distances, find_faces,
                                      predict_from_points, same_face, steady)
+from vidkp.detect.regions import cell_scale, changed_cells, clear_boxes, search_regions
 from vidkp.errors import InputError
 from vidkp.faces import Faces
 from vidkp.landmarks.shape import roll_degrees
@@ -76,6 +77,12 @@ class FollowConfig:
     of 4x4 pixels of the 64x36 gray thumbnail changed by more than this (mean absolute, 0-255)
     since the previous periodic frame (a new face cannot appear without changing the picture).
     None: never skip."""
+    changed_only: bool = True
+    """Periodic passes search only where the picture changed (`still_change`) since the previous
+    periodic frame or at it, outside tracked faces, each changed part grown by one cell
+    (`vidkp.detect.regions`); the whole frame when that is most of it. The first frame, cuts,
+    losses and every `detect_max_every`-th frame are searched whole. False: a periodic pass on a
+    changed scene searches the whole frame."""
     detect_max_every: int = 90
     """Even in a still scene, run the detector on every Nth frame (counted from the video's start)."""
     motion: bool = False
@@ -170,6 +177,7 @@ class FaceFollower:
         self._lost = False
         self._fresh = True  # the first frame is always searched
         self._ref_thumb: np.ndarray | None = None  # thumbnail at the previous periodic frame
+        self._ref_cells: np.ndarray | None = None  # cells changed at the previous periodic frame
         self._seen = start  # last frame with a face to follow (or the start: search often at first)
         self.cuts.reset()
 
@@ -183,13 +191,13 @@ class FaceFollower:
     def _same_face(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return same_face(a, b, self.cfg.merge_iou)
 
-    def _detect(self, image: np.ndarray, detector: Detector) -> None:
-        """Run `detector` (through `find_faces`):
+    def _detect(self, image: np.ndarray, detector: Detector, regions: np.ndarray | None = None) -> None:
+        """Run `detector` (through `find_faces`) on `regions` (None: the whole frame):
         a face on a tracked face re-seeds that track (undoing drift); one where a recently lost
         face should be gives that face its id back; one on no face starts a track; both only if
         its face score reaches `accept_score`."""
         found, times = find_faces(self.model, detector, image, self.cfg.keep_score,
-                                  self.cfg.max_shift_error, self.cfg.merge_iou, self.cfg.mirror)
+                                  self.cfg.max_shift_error, self.cfg.merge_iou, self.cfg.mirror, regions=regions)
         for k, v in times.items():
             self.times[k] += v
         if not len(found):
@@ -250,21 +258,22 @@ class FaceFollower:
         """Haar-like boxes (n, 4) framing each set of points ((0, 4) for none)."""
         return self.model.box_from_landmarks(np.stack(points)) if points else np.zeros((0, 4), np.float32)
 
-    def _still(self, image: np.ndarray) -> bool:
-        """True when the scene outside the tracked faces has not changed (`still_change`) since
-        the previous periodic frame."""
+    def _search_regions(self, image: np.ndarray) -> np.ndarray | None:
+        """Where a periodic pass searches (`vidkp.detect.regions`): the cells changed
+        (`still_change`) since the previous periodic frame or at it (so each change is searched
+        twice), outside the tracked faces unless a lost face may come back; None: the whole frame (also with `changed_only` off
+        once anything changed); (0, 4): nowhere (the scene is still)."""
         thumb, ref = self.cuts.thumb, self._ref_thumb
         if self.cfg.still_change is None or thumb is None or ref is None:
-            return False
-        diff = np.abs(thumb - ref)
-        th, tw = diff.shape
-        sy, sx = th / image.shape[0], tw / image.shape[1]
-        # a tracked face moving is no new face: mask it (its box grown by half)
-        for x, y, w, h in self._boxes([t.raw for t in self._tracks]):
-            x0, y0 = int((x - w / 4) * sx), int((y - h / 4) * sy)
-            diff[max(y0, 0):max(int((y + 1.25 * h) * sy) + 1, 0), max(x0, 0):max(int((x + 1.25 * w) * sx) + 1, 0)] = 0
-        cells = diff[: th // 4 * 4, : tw // 4 * 4].reshape(th // 4, 4, tw // 4, 4).mean(axis=(1, 3))
-        return float(cells.max()) <= self.cfg.still_change
+            return None
+        cells = changed_cells(thumb, ref, self.cfg.still_change)
+        scale = cell_scale(cells, thumb.shape, image.shape)
+        if not self._gone:  # a lost face may come out from behind a tracked one: keep those cells
+            cells = clear_boxes(cells, self._boxes([t.raw for t in self._tracks]), scale)
+        cells, self._ref_cells = cells | self._ref_cells if self._ref_cells is not None else cells, cells
+        if not self.cfg.changed_only:
+            return None if cells.any() else np.zeros((0, 4), np.float32)
+        return search_regions(cells, scale, image.shape)
 
     def _merge(self) -> None:
         """Tracks that ended up on one face become one: the track that moved least this frame
@@ -313,8 +322,12 @@ class FaceFollower:
         busy = bool(self._tracks) and not self._gone  # faces tracked, none expected back
         patient = self.cfg.empty_patience is None or self._index - self._seen < self.cfg.empty_patience
         period = self.cfg.detect_every if busy or not patient else self.cfg.detect_every_empty
-        periodic = self._index % period == 0 and (self._index % self.cfg.detect_max_every == 0 or not self._still(image))
-        if self._index % period == 0:
+        on_period = self._index % period == 0
+        regions = self._search_regions(image) if on_period else None
+        if self._index % self.cfg.detect_max_every == 0:
+            regions = None
+        periodic = on_period and (regions is None or len(regions) > 0)
+        if on_period:
             self._ref_thumb = self.cuts.thumb
         full = not self.quick or self._index % (period * self.cfg.full_every) == 0
         quick = self.quick[self._index // (period * self.cfg.full_every) % len(self.quick)] if self.quick else None
@@ -322,9 +335,9 @@ class FaceFollower:
         first, self._fresh = cut or self._fresh, False
         detect = first or self._lost or periodic
         if detect:
-            full = full or first or self._lost
-            self._lost = False
-            self._detect(image, self.detector if full or quick is None else quick)
+            whole = first or self._lost
+            full, self._lost = full or whole, False
+            self._detect(image, self.detector if full or quick is None else quick, None if whole else regions)
         self._merge()
         for tr in self._tracks:
             size = float(np.linalg.norm(tr.raw[45] - tr.raw[36])) or 1.0

@@ -2,7 +2,7 @@
 import numpy as np
 
 from vidkp.detect.haar import video_detector
-from vidkp.detect.regions import CELL, cell_scale, changed_cells, clear_boxes, search_regions
+from vidkp.detect.regions import CELL, box_cells, cell_scale, changed_cells, search_regions
 
 SHAPE = (360, 640, 3)  # a 640x360 frame; 64x36 thumbnail; 16x9 cells of 40x40 px
 
@@ -38,12 +38,13 @@ def test_most_of_the_frame_changed_is_the_whole_frame() -> None:
     assert search_regions(cells, (40.0, 40.0), SHAPE) is None
 
 
-def test_cells_of_tracked_faces_grown_by_a_quarter_are_cleared() -> None:
-    cells = np.ones((9, 16), bool)
-    cleared = clear_boxes(cells, np.array([[200.0, 100.0, 80.0, 80.0]]), (40.0, 40.0))
+def test_box_cells_are_the_cells_a_grown_box_touches() -> None:
+    marked = box_cells((9, 16), np.array([[200.0, 100.0, 80.0, 80.0]]), (40.0, 40.0))
     # the box grown by 20 px on every side spans x 180-300, y 80-200: columns 4-7, rows 2-4
-    assert set(zip(*np.nonzero(~cleared))) == {(r, c) for r in range(2, 5) for c in range(4, 8)}
-    assert clear_boxes(cells, np.zeros((0, 4)), (40.0, 40.0)).all()
+    assert set(zip(*np.nonzero(marked))) == {(r, c) for r in range(2, 5) for c in range(4, 8)}
+    assert not box_cells((9, 16), np.zeros((0, 4)), (40.0, 40.0)).any()
+    edge = box_cells((9, 16), np.array([[-30.0, 300.0, 60.0, 60.0]]), (40.0, 40.0), grow=0.5)
+    assert set(zip(*np.nonzero(edge))) == {(r, c) for r in (6, 7, 8) for c in (0, 1)}
 
 
 def test_a_region_pass_finds_the_face_inside_it_where_the_whole_pass_does_and_nothing_outside() -> None:

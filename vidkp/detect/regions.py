@@ -34,15 +34,15 @@ def cell_scale(cells: np.ndarray, thumb_shape: tuple[int, ...], image_shape: tup
     return CELL * image_shape[1] / thumb_shape[1], CELL * image_shape[0] / thumb_shape[0]
 
 
-def clear_boxes(cells: np.ndarray, boxes: np.ndarray, scale: tuple[float, float], grow: float = 0.25) -> np.ndarray:
-    """`cells` with every cell touching a box (n, 4; image pixels, each grown by `grow` of its
-    side on every side) cleared: the change a tracked face makes is no new face."""
-    out = cells.copy()
+def box_cells(shape: tuple[int, int], boxes: np.ndarray, scale: tuple[float, float], grow: float = 0.25) -> np.ndarray:
+    """Mask (`shape`, cells) of the cells touching a box (n, 4; image pixels, each grown by `grow`
+    of its side on every side), `scale` image pixels per cell (x, y)."""
+    out = np.zeros(shape, bool)
     sx, sy = scale
     for x, y, w, h in np.asarray(boxes, np.float64).reshape(-1, 4):
         x0, y0 = int((x - grow * w) // sx), int((y - grow * h) // sy)
         x1, y1 = int(np.ceil((x + (1 + grow) * w) / sx)), int(np.ceil((y + (1 + grow) * h) / sy))
-        out[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = False
+        out[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = True
     return out
 
 

@@ -36,7 +36,7 @@ import numpy as np
 
 from vidkp.detect.candidates import (ACCEPT_SCORE, Detector, PointModel, ShiftLimit, centre_distances, find_faces,
                                      predict_from_points, same_face, steady)
-from vidkp.detect.regions import cell_scale, changed_cells, clear_boxes, search_regions
+from vidkp.detect.regions import box_cells, cell_scale, changed_cells, search_regions
 from vidkp.errors import InputError
 from vidkp.faces import Faces
 from vidkp.landmarks.shape import roll_degrees
@@ -110,6 +110,10 @@ class FollowConfig:
         if self.empty_patience is not None and self.empty_patience < 0:
             raise InputError(f"FollowConfig.empty_patience: expected >= 0 or None, got {self.empty_patience!r}")
 
+
+LOST_GROW = 0.5
+"""Periodic passes search where each lost face was, its box grown by this share of its side on
+every side (it may come back a little off, from behind an occluder or another face)."""
 
 REVIVE_DISTANCE = 0.75
 """A detection whose centre is within this many box sides of where a lost face should be is
@@ -261,15 +265,18 @@ class FaceFollower:
     def _search_regions(self, image: np.ndarray) -> np.ndarray | None:
         """Where a periodic pass searches (`vidkp.detect.regions`): the cells changed
         (`still_change`) since the previous periodic frame or at it (so each change is searched
-        twice), outside the tracked faces unless a lost face may come back; None: the whole frame (also with `changed_only` off
+        twice), outside the tracked faces; while a lost face may come back, also where lost faces
+        were (`LOST_GROW`) and the tracked faces (it may come out from behind one); None: the whole frame (also with `changed_only` off
         once anything changed); (0, 4): nowhere (the scene is still)."""
         thumb, ref = self.cuts.thumb, self._ref_thumb
         if self.cfg.still_change is None or thumb is None or ref is None:
             return None
         cells = changed_cells(thumb, ref, self.cfg.still_change)
         scale = cell_scale(cells, thumb.shape, image.shape)
-        if not self._gone:  # a lost face may come out from behind a tracked one: keep those cells
-            cells = clear_boxes(cells, self._boxes([t.raw for t in self._tracks]), scale)
+        if self._gone:  # where lost faces were, and (they may come out from behind) tracked ones
+            cells |= box_cells(cells.shape, self._boxes([t.raw for t in self._gone]), scale, LOST_GROW)
+        else:  # a tracked face moving is no new face
+            cells &= ~box_cells(cells.shape, self._boxes([t.raw for t in self._tracks]), scale)
         cells, self._ref_cells = cells | self._ref_cells if self._ref_cells is not None else cells, cells
         if not self.cfg.changed_only:
             return None if cells.any() else np.zeros((0, 4), np.float32)

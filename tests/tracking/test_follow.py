@@ -198,7 +198,7 @@ def test_search_slows_down_once_no_face_has_been_seen_for_empty_patience_frames(
 
 
 def test_follow_config_refuses_periods_below_one() -> None:
-    for name in ("detect_every", "full_every", "max_gap"):
+    for name in ("detect_every", "full_every", "max_gap", "change_memory"):
         with pytest.raises(InputError, match=name):
             FollowConfig(**{name: 0})
     with pytest.raises(InputError, match="empty_patience"):

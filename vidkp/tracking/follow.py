@@ -8,13 +8,14 @@ after a cut, right after a loss, and on every `detect_every`-th frame while face
 `detect_every`-th again once no face has been followed for `empty_patience` frames), counted
 from the start of the video, so a follower started mid-video (a segment of a split video,
 `reset(start)`) detects on the frames an unsplit run does (in a faceless stretch it searches
-more often during its first `empty_patience` frames, as at a video's start). Such a periodic
-pass is skipped while the picture outside the tracked faces is unchanged since the previous
-periodic frame (a new face cannot appear without changing it), except on every
-`detect_max_every`-th frame. With a `quick` detector, most periodic passes
+more often during its first `empty_patience` frames, as at a video's start). A periodic pass
+searches only where the picture outside the tracked faces changed at the last `change_memory`
+periodic frames (a new face cannot appear without changing it; `changed_only`,
+`vidkp.detect.regions`), and is skipped when nothing did, except on every `detect_max_every`-th
+frame, which is searched whole. With a `quick` detector, most periodic passes
 use it (large faces only, about a third of the cost; `full_every`); with several, the quick
-passes take them in turn (`vidkp.detect.haar.video_quick_detectors`: +20 degrees and upright,
-upright, -20 degrees and upright, upright). Detections go through
+passes take them in turn (`vidkp.detect.haar.video_quick_detectors`: rotated by +20 and -20
+degrees, upright). Detections go through
 `vidkp.detect.candidates.find_faces` (face score, shift test, duplicates merged); one on a tracked
 face re-seeds that track (undoing drift), one where a face lost within `max_gap` frames should
 be gives it its id back, one on no face starts a track if its face score reaches
@@ -73,16 +74,20 @@ class FollowConfig:
     """Flip test-time averaging of every prediction (`LandmarkModel.forward`): twice the network
     work per face; off by default in video (it did not help on clips; stills use it)."""
     still_change: float | None = 6.0
-    """Skip a periodic detector pass while the scene outside the tracked faces is still: no cell
-    of 4x4 pixels of the 64x36 gray thumbnail changed by more than this (mean absolute, 0-255)
-    since the previous periodic frame (a new face cannot appear without changing the picture).
-    None: never skip."""
+    """A cell of 4x4 pixels of the 64x36 gray thumbnail has changed when its mean absolute change
+    (0-255) since the previous periodic frame is above this; a periodic detector pass is skipped
+    while no cell outside the tracked faces has (a new face cannot appear without changing the
+    picture), and searches only the changed cells with `changed_only`. None: never skip, always
+    search the whole frame."""
     changed_only: bool = True
     """Periodic passes search only where the picture changed (`still_change`) since the previous
     periodic frame or at it, outside tracked faces, each changed part grown by one cell
     (`vidkp.detect.regions`); the whole frame when that is most of it. The first frame, cuts,
     losses and every `detect_max_every`-th frame are searched whole. False: a periodic pass on a
     changed scene searches the whole frame."""
+    change_memory: int = 2
+    """With `changed_only`, a change is searched by this many periodic passes (2: a full and a
+    quick one)."""
     detect_max_every: int = 90
     """Even in a still scene, run the detector on every Nth frame (counted from the video's start)."""
     motion: bool = False
@@ -104,7 +109,7 @@ class FollowConfig:
     beta: float = 30.0
 
     def __post_init__(self) -> None:
-        for name in ("detect_every", "detect_every_empty", "detect_max_every", "full_every", "max_gap"):
+        for name in ("detect_every", "detect_every_empty", "detect_max_every", "full_every", "max_gap", "change_memory"):
             if getattr(self, name) < 1:
                 raise InputError(f"FollowConfig.{name}: expected >= 1, got {getattr(self, name)!r}")
         if self.empty_patience is not None and self.empty_patience < 0:
@@ -181,7 +186,7 @@ class FaceFollower:
         self._lost = False
         self._fresh = True  # the first frame is always searched
         self._ref_thumb: np.ndarray | None = None  # thumbnail at the previous periodic frame
-        self._ref_cells: np.ndarray | None = None  # cells changed at the previous periodic frame
+        self._changes: list[np.ndarray] = []  # cells changed at the last periodic frames, oldest first
         self._seen = start  # last frame with a face to follow (or the start: search often at first)
         self.cuts.reset()
 
@@ -263,21 +268,22 @@ class FaceFollower:
         return self.model.box_from_landmarks(np.stack(points)) if points else np.zeros((0, 4), np.float32)
 
     def _search_regions(self, image: np.ndarray) -> np.ndarray | None:
-        """Where a periodic pass searches (`vidkp.detect.regions`): the cells changed
-        (`still_change`) since the previous periodic frame or at it (so each change is searched
-        twice), outside the tracked faces; while a lost face may come back, also where lost faces
-        were (`LOST_GROW`) and the tracked faces (it may come out from behind one); None: the whole frame (also with `changed_only` off
-        once anything changed); (0, 4): nowhere (the scene is still)."""
+        """Where a periodic pass searches (`vidkp.detect.regions`): the cells that changed
+        (`still_change`) at any of the last `change_memory` periodic frames, each against the
+        periodic frame before it; outside the tracked faces, or, while a lost face may come back,
+        with the boxes where lost faces were added (`LOST_GROW`; the tracked faces stay in: it may
+        come out from behind one). None: the whole frame (also with `changed_only` off once
+        anything changed); (0, 4): nowhere (the scene is still)."""
         thumb, ref = self.cuts.thumb, self._ref_thumb
         if self.cfg.still_change is None or thumb is None or ref is None:
             return None
-        cells = changed_cells(thumb, ref, self.cfg.still_change)
+        self._changes = (self._changes + [changed_cells(thumb, ref, self.cfg.still_change)])[-self.cfg.change_memory:]
+        cells = np.logical_or.reduce(self._changes)
         scale = cell_scale(cells, thumb.shape, image.shape)
-        if self._gone:  # where lost faces were, and (they may come out from behind) tracked ones
+        if self._gone:
             cells |= box_cells(cells.shape, self._boxes([t.raw for t in self._gone]), scale, LOST_GROW)
         else:  # a tracked face moving is no new face
             cells &= ~box_cells(cells.shape, self._boxes([t.raw for t in self._tracks]), scale)
-        cells, self._ref_cells = cells | self._ref_cells if self._ref_cells is not None else cells, cells
         if not self.cfg.changed_only:
             return None if cells.any() else np.zeros((0, 4), np.float32)
         return search_regions(cells, scale, image.shape)

@@ -96,7 +96,7 @@ def _decoded(path: Path, run: Run) -> Iterator[tuple[np.ndarray, float]]:
 def vidkp_method(model: LandmarkModel, detector: dict | None = None, follow: dict | None = None,
                  quick: dict | list[dict] | None = None) -> Method:
     """vidkp's follower as the pipeline builds it (`video_quick_detectors`: quick passes at half
-    resolution, every other one also on a rotated frame); `detector` overrides `HaarDetector`
+    resolution, every other one on the frame rotated both ways instead); `detector` overrides `HaarDetector`
     settings of every detector (the quick ones keep their downscale and rolls); `quick` replaces
     the quick detectors by the full one at half resolution with these overrides (a list: several
     quick detectors taken in turn; `{}`: one upright quick detector); `follow` `FollowConfig` fields. Stages split as the manifest's

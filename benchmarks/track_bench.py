@@ -59,7 +59,7 @@ def quick_overrides(detector: dict | None) -> dict:
 
 def vidkp_tracking(model: LandmarkModel, detector: dict | None = None, follow: dict | None = None) -> Method:
     """vidkp's follower as `vidkp run` builds it (`video_quick_detectors`: quick passes at half the
-    detector's resolution, every other one also on a rotated frame); `detector` / `follow`
+    detector's resolution, every other one on the frame rotated both ways instead); `detector` / `follow`
     override `HaarDetector` (every detector) / `FollowConfig` fields."""
     det = video_detector().replace(**(detector or {}))
     quick = [d.replace(**quick_overrides(detector)) for d in video_quick_detectors()]

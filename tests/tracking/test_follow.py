@@ -73,10 +73,10 @@ class FakeModel:
         return np.concatenate([lo - 0.1 * (hi - lo) / 0.8, (hi - lo) / 0.8], axis=1).astype(np.float32)
 
 
-def _frame(color: int, faces: list[np.ndarray]) -> np.ndarray:
-    """A flat frame of `color` with the true faces drawn as bright squares (so that a face
-    appearing changes the picture, as the follower's still-scene test expects)."""
-    img = np.zeros((120, 160, 3), np.uint8)
+def _frame(color: int, faces: list[np.ndarray], size: tuple[int, int] = (160, 120)) -> np.ndarray:
+    """A flat frame of `color` (`size`: width, height) with the true faces drawn as bright squares
+    (so that a face appearing changes the picture, as the follower's change test expects)."""
+    img = np.zeros((size[1], size[0], 3), np.uint8)
     img[:] = (color, 255 - color, (3 * color) % 256)
     for x, y, w, h in faces:
         img[max(int(y), 0):max(int(y + h), 0), max(int(x), 0):max(int(x + w), 0)] = 255
@@ -89,12 +89,12 @@ class Step(NamedTuple):
     cut: bool
 
 
-def _run(world: World, script, cfg: FollowConfig | None = None) -> list[Step]:
+def _run(world: World, script, cfg: FollowConfig | None = None, size: tuple[int, int] = (160, 120)) -> list[Step]:
     follower = FaceFollower(FakeModel(world), FakeDetector(world), cfg or FollowConfig(smooth=False))
     out = []
     for i, (faces, alarms, color) in enumerate(script):
         world.faces, world.false_alarms = faces, alarms
-        found = follower.step(_frame(color, faces), i / 30.0, i)
+        found = follower.step(_frame(color, faces, size), i / 30.0, i)
         assert (found.frame, found.timestamp) == (i, i / 30.0)
         out.append(Step(found, follower.detected, follower.cut))
     return out
@@ -198,7 +198,7 @@ def test_search_slows_down_once_no_face_has_been_seen_for_empty_patience_frames(
 
 
 def test_follow_config_refuses_periods_below_one() -> None:
-    for name in ("detect_every", "full_every", "max_gap", "change_memory"):
+    for name in ("detect_every", "full_every", "max_gap"):
         with pytest.raises(InputError, match=name):
             FollowConfig(**{name: 0})
     with pytest.raises(InputError, match="empty_patience"):
@@ -291,23 +291,99 @@ def test_still_scene_skips_periodic_passes_but_a_new_face_is_found() -> None:
     assert calls["always"] >= 6 and calls["gated"] <= 3, calls
 
 
+HD = (640, 360)
+
+
+def _covers(regions: np.ndarray | None, box: np.ndarray) -> bool:
+    if regions is None:
+        return True
+    r = np.asarray(regions).reshape(-1, 4)
+    return bool(((r[:, :2] <= box[:2]) & (r[:, :2] + r[:, 2:] >= box[:2] + box[2:])).all(axis=1).any())
+
+
 def test_periodic_passes_search_only_where_the_picture_changed() -> None:
-    a = [np.array([20.0 + i / 2, 30, 40, 40]) for i in range(60)]  # tracked face moving; scene still
-    b = np.array([100.0, 60, 40, 40])  # appears at frame 40
+    a = [np.array([80.0 + i, 120, 60, 60]) for i in range(60)]  # tracked face moving; scene still
+    b = np.array([440.0, 240, 60, 60])  # appears at frame 40
     script = [([a[i]] + ([b] if i >= 40 else []), [], 80) for i in range(60)]
     world = World()
-    out = _run(world, script)
+    out = _run(world, script, size=HD)
     assert all(len(r.faces) == 2 for r in out[50:])
     assert world.regions[0] is None  # the first frame: the whole frame
     searched = world.regions[1:]
     assert searched and all(r is not None for r in searched)
-    for r in searched:  # around the new face (its cells grown by one cell), not the tracked one
-        assert (r[:, 2] * r[:, 3]).sum() < 0.5 * 160 * 120
-        assert ((r[:, 0] <= b[0]) & (r[:, 1] <= b[1]) & (r[:, 0] + r[:, 2] >= b[0] + b[2])
-                & (r[:, 1] + r[:, 3] >= b[1] + b[3])).any()
+    for r in searched:  # around the new face (its change grown), not the tracked one
+        assert (r[:, 2] * r[:, 3]).sum() < 0.3 * HD[0] * HD[1] and _covers(r, b)
     whole = World()
-    _run(whole, script, FollowConfig(smooth=False, changed_only=False))
+    _run(whole, script, FollowConfig(smooth=False, changed_only=False), size=HD)
     assert all(r is None for r in whole.regions)
+
+
+class BlindUntilDetector(FakeDetector):
+    """Misses every face before frame `until` (a cascade that misses a face); logs the frames it
+    ran on and what it searched."""
+
+    def __init__(self, world: World, until: int) -> None:
+        super().__init__(world)
+        self.until, self.log = until, []
+
+    def __call__(self, image: np.ndarray, regions: np.ndarray | None = None) -> Faces:
+        self.log.append((self.world.frame, regions))
+        found = super().__call__(image, regions)
+        return found if self.world.frame >= self.until else Faces.empty()
+
+
+def test_each_change_meets_each_detector_once_and_the_whole_frame_every_detect_max_every() -> None:
+    """The written guarantee (docs/reference.md): a face appearing (frame 5) and then still is
+    searched where it appeared by the full detector and by each quick one on their next turns;
+    after a shot's first frame each quick detector searches the whole frame once; nothing is
+    searched while nothing changes; every 120th frame the full detector searches the whole frame."""
+    b = np.array([400.0, 240, 60, 60])
+    world = World()
+    full, q0, q1 = BlindUntilDetector(world, 120), BlindUntilDetector(world, 120), BlindUntilDetector(world, 120)
+    follower = FaceFollower(FakeModel(world), full, FollowConfig(smooth=False), quick=[q0, q1])
+    found = None
+    for i in range(130):
+        world.frame, world.faces = i, ([b] if i >= 5 else [])
+        if len(follower.step(_frame(80, world.faces, HD), i / 30.0, i)) and found is None:
+            found = i
+    # no face: every 3rd frame for 30 frames (full on multiples of 6, quick ones in turn), then every 10th
+    assert [f for f, _ in full.log] == [0, 6, 120] and [f for f, _ in q0.log] == [3, 15] and [f for f, _ in q1.log] == [9]
+    assert full.log[0][1] is None and full.log[2][1] is None and q0.log[0][1] is None and q1.log[0][1] is None
+    for f, regions in (full.log[1], q0.log[1]):  # the change, not the whole frame
+        assert regions is not None and _covers(regions, b) and (regions[:, 2] * regions[:, 3]).sum() < 0.3 * HD[0] * HD[1]
+    assert found == 120
+
+
+def test_a_new_face_beside_a_tracked_one_is_searched() -> None:
+    """Only the tracked face's own pixels (box grown by a quarter) are left out, not whole cells."""
+    a = np.array([200.0, 100, 80, 80])  # tracked, still; its box grown by a quarter ends at x = 300
+    b = np.array([306.0, 150, 26, 26])  # a small face 6 px to its right, from frame 12
+    world = World()
+    follower = FaceFollower(FakeModel(world), FakeDetector(world), FollowConfig(smooth=False))
+    ids = []
+    for i in range(30):
+        world.frame, world.faces = i, ([a, b] if i >= 12 else [a])
+        ids.append(sorted(follower.step(_frame(80, world.faces, HD), i / 30.0, i).track_ids.tolist()))
+    assert ids[19] == [0] and ids[20] == [0, 1]  # the periodic pass at frame 20 finds it
+
+
+def test_a_large_face_uncovered_at_once_is_searched_whole() -> None:
+    """A face of which only the lower half changes the picture (its upper half matches the
+    background) is still inside the region searched: regions grow by a quarter of their size."""
+    big = np.array([240.0, 90, 120, 120])
+    world = World()
+    follower = FaceFollower(FakeModel(world), FakeDetector(world), FollowConfig(smooth=False))
+    first = None
+    for i in range(40):
+        world.faces = [big] if i >= 12 else []
+        frame = _frame(80, [], HD)
+        if i >= 12:
+            frame[150:210, 240:360] = 255  # only the face's lower half differs from the background
+        world.regions.clear()
+        if len(follower.step(frame, i / 30.0, i)) and first is None:
+            first = i
+            assert world.regions and world.regions[-1] is not None and _covers(world.regions[-1], big)
+    assert first is not None and first <= 15
 
 
 class MissingDetector(FakeDetector):

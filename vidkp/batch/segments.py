@@ -8,11 +8,12 @@ seeking exactly), so its tracker is warmed up when its own frames begin, and wri
 of an input is finished, `finish_video` matches the tracks of each segment's warm-up rows with
 the previous segment's rows on the same frames (mean box IoU), renumbers ids so a face tracked
 across a boundary keeps one id, writes the input's own part file and marker, and removes the
-segment files. All of it goes through `vidkp.io.storage`, so OUT may be a URI. Boundaries and the overlap are multiples of `every * detect_every` frames, so a
-segment runs the detector on the same frames as an unsplit run (in a stretch without faces it
-searches more often during its first `FollowConfig.empty_patience` frames, as at a video's
-start): after the first detection in the warm-up, its raw points equal the unsplit run's and only
-the One-Euro filter state differs.
+segment files. All of it goes through `vidkp.io.storage`, so OUT may be a URI. Boundaries and the
+overlap are multiples of `every * detect_every` frames, so a segment keeps the detector schedule
+of an unsplit run (in a stretch without faces it searches more often during its first
+`FollowConfig.empty_patience` frames, as at a video's start, and during the warm-up each of its
+detectors searches the whole frame on its first turn, having seen no change yet): after the
+warm-up, its raw points equal the unsplit run's and only the One-Euro filter state differs.
 """
 from __future__ import annotations
 

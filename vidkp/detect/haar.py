@@ -119,7 +119,8 @@ class HaarDetector:
         """Faces in `image` (BGR or gray); `regions` (n, 4; x, y, w, h in image pixels): search
         only inside these (a face must lie inside one to be found; `vidkp.detect.regions`), None:
         the whole image. The image is resized and normalised as a whole either way, so a face
-        inside a region is searched exactly as in a whole-image pass but for the region's edges."""
+        inside a region is searched about as in a whole-image pass (the scan grid starts at the
+        region's corner, so a face the cascade barely finds may be found in one and not the other)."""
         gray = to_gray(image)
         h, w = gray.shape[:2]
         k = min(1.0, self.max_side / float(max(h, w))) / self.downscale

@@ -7,15 +7,16 @@ after a cut, right after a loss, and on every `detect_every`-th frame while face
 (every `detect_every_empty`-th while none is or a lost one may come back, and every
 `detect_every`-th again once no face has been followed for `empty_patience` frames), counted
 from the start of the video, so a follower started mid-video (a segment of a split video,
-`reset(start)`) detects on the frames an unsplit run does (in a faceless stretch it searches
-more often during its first `empty_patience` frames, as at a video's start). A periodic pass
-searches only where the picture outside the tracked faces changed at the last `change_memory`
-periodic frames (a new face cannot appear without changing it; `changed_only`,
-`vidkp.detect.regions`), and is skipped when nothing did, except on every `detect_max_every`-th
-frame, which is searched whole. With a `quick` detector, most periodic passes
-use it (large faces only, about a third of the cost; `full_every`); with several, the quick
-passes take them in turn (`vidkp.detect.haar.video_quick_detectors`: rotated by +20 and -20
-degrees, upright). Detections go through
+`reset(start)`) keeps the schedule of an unsplit run (in a faceless stretch it searches more
+often during its first `empty_patience` frames, as at a video's start). Each detector (the full
+one and each quick one) keeps the change of the picture since it last searched; a periodic pass
+searches only where that changed outside the tracked faces (a new face cannot appear without
+changing it; `changed_only`, `vidkp.detect.regions`), and is skipped when nothing did, so a
+segment's first periods, which have seen no change yet, search more than an unsplit run's. Every
+`detect_max_every`-th frame the full detector searches the whole frame. With a `quick` detector,
+most periodic passes use it (large faces only, about a third of the cost; `full_every`); with
+several, the quick passes take them in turn (`vidkp.detect.haar.video_quick_detectors`: rotated
+by +20 and -20 degrees, upright). Detections go through
 `vidkp.detect.candidates.find_faces` (face score, shift test, duplicates merged); one on a tracked
 face re-seeds that track (undoing drift), one where a face lost within `max_gap` frames should
 be gives it its id back, one on no face starts a track if its face score reaches
@@ -37,7 +38,7 @@ import numpy as np
 
 from vidkp.detect.candidates import (ACCEPT_SCORE, Detector, PointModel, ShiftLimit, centre_distances, find_faces,
                                      predict_from_points, same_face, steady)
-from vidkp.detect.regions import box_cells, cell_scale, changed_cells, search_regions
+from vidkp.detect.regions import CELL, box_mask, changed_cells, search_regions, thumb_scale
 from vidkp.errors import InputError
 from vidkp.faces import Faces
 from vidkp.landmarks.shape import roll_degrees
@@ -74,22 +75,21 @@ class FollowConfig:
     """Flip test-time averaging of every prediction (`LandmarkModel.forward`): twice the network
     work per face; off by default in video (it did not help on clips; stills use it)."""
     still_change: float | None = 6.0
-    """A cell of 4x4 pixels of the 64x36 gray thumbnail has changed when its mean absolute change
-    (0-255) since the previous periodic frame is above this; a periodic detector pass is skipped
-    while no cell outside the tracked faces has (a new face cannot appear without changing the
-    picture), and searches only the changed cells with `changed_only`. None: never skip, always
-    search the whole frame."""
+    """The picture changed where a window of 4x4 pixels of the 64x36 gray thumbnail changed by
+    more than this (mean absolute, 0-255) from one periodic frame to the next. Each detector (the
+    full one and each quick one) keeps the change since it last searched; a periodic pass whose
+    detector has no change outside the tracked faces to look at is skipped (a new face cannot
+    appear without changing the picture), and with `changed_only` it searches only the changed
+    parts. None: never skip, always search the whole frame."""
     changed_only: bool = True
-    """Periodic passes search only where the picture changed (`still_change`) since the previous
-    periodic frame or at it, outside tracked faces, each changed part grown by one cell
-    (`vidkp.detect.regions`); the whole frame when that is most of it. The first frame, cuts,
-    losses and every `detect_max_every`-th frame are searched whole. False: a periodic pass on a
-    changed scene searches the whole frame."""
-    change_memory: int = 2
-    """With `changed_only`, a change is searched by this many periodic passes (2: a full and a
-    quick one)."""
-    detect_max_every: int = 90
-    """Even in a still scene, run the detector on every Nth frame (counted from the video's start)."""
+    """Periodic passes search only where the picture changed (`still_change`) since their
+    detector last searched, outside tracked faces, each changed part grown
+    (`vidkp.detect.regions`); the whole frame when that is most of it. False: a periodic pass
+    with anything changed searches the whole frame."""
+    detect_max_every: int = 120
+    """Every Nth frame (counted from the video's start) the full detector searches the whole
+    frame, whatever the schedule and the change (120: a multiple of both periods' full-pass
+    frames, so no pass is added, only widened)."""
     motion: bool = False
     """Crop each tracked face where its points would be if it kept its last frame-to-frame motion
     (helps fast faces at low frame rates; off by default: the motion state makes a split video's
@@ -109,7 +109,7 @@ class FollowConfig:
     beta: float = 30.0
 
     def __post_init__(self) -> None:
-        for name in ("detect_every", "detect_every_empty", "detect_max_every", "full_every", "max_gap", "change_memory"):
+        for name in ("detect_every", "detect_every_empty", "detect_max_every", "full_every", "max_gap"):
             if getattr(self, name) < 1:
                 raise InputError(f"FollowConfig.{name}: expected >= 1, got {getattr(self, name)!r}")
         if self.empty_patience is not None and self.empty_patience < 0:
@@ -186,7 +186,7 @@ class FaceFollower:
         self._lost = False
         self._fresh = True  # the first frame is always searched
         self._ref_thumb: np.ndarray | None = None  # thumbnail at the previous periodic frame
-        self._changes: list[np.ndarray] = []  # cells changed at the last periodic frames, oldest first
+        self._pending: list[np.ndarray] = []  # per detector (full, then quick): change since it last searched
         self._seen = start  # last frame with a face to follow (or the start: search often at first)
         self.cuts.reset()
 
@@ -267,26 +267,49 @@ class FaceFollower:
         """Haar-like boxes (n, 4) framing each set of points ((0, 4) for none)."""
         return self.model.box_from_landmarks(np.stack(points)) if points else np.zeros((0, 4), np.float32)
 
-    def _search_regions(self, image: np.ndarray) -> np.ndarray | None:
-        """Where a periodic pass searches (`vidkp.detect.regions`): the cells that changed
-        (`still_change`) at any of the last `change_memory` periodic frames, each against the
-        periodic frame before it; outside the tracked faces, or, while a lost face may come back,
-        with the boxes where lost faces were added (`LOST_GROW`; the tracked faces stay in: it may
-        come out from behind one). None: the whole frame (also with `changed_only` off once
-        anything changed); (0, 4): nowhere (the scene is still)."""
-        thumb, ref = self.cuts.thumb, self._ref_thumb
-        if self.cfg.still_change is None or thumb is None or ref is None:
+    def _search_regions(self, image: np.ndarray, slot: int) -> np.ndarray | None:
+        """Where a periodic pass of detector `slot` (0: full; 1...: quick) searches
+        (`vidkp.detect.regions`): the cells changed since that detector last searched, outside
+        the tracked faces (boxes grown by a quarter); while a lost face may come back, the tracked
+        faces stay in (it may come out from behind one) and the boxes where lost faces were, grown
+        by `LOST_GROW`, are added. None: the whole frame (also with `changed_only` off once
+        anything changed); (0, 4): nowhere (nothing changed)."""
+        if self.cfg.still_change is None:
             return None
-        self._changes = (self._changes + [changed_cells(thumb, ref, self.cfg.still_change)])[-self.cfg.change_memory:]
-        cells = np.logical_or.reduce(self._changes)
-        scale = cell_scale(cells, thumb.shape, image.shape)
+        diff = self._pending[slot].copy()
+        scale = thumb_scale(diff.shape, image.shape)
+        self._mask_tracked(diff, scale)
+        cells = changed_cells(diff, self.cfg.still_change)
+        cell = (scale[0] * CELL, scale[1] * CELL)
         if self._gone:
-            cells |= box_cells(cells.shape, self._boxes([t.raw for t in self._gone]), scale, LOST_GROW)
-        else:  # a tracked face moving is no new face
-            cells &= ~box_cells(cells.shape, self._boxes([t.raw for t in self._tracks]), scale)
+            cells |= box_mask(cells.shape, self._boxes([t.raw for t in self._gone]), cell, LOST_GROW)
         if not self.cfg.changed_only:
             return None if cells.any() else np.zeros((0, 4), np.float32)
-        return search_regions(cells, scale, image.shape)
+        return search_regions(cells, cell, image.shape)
+
+    def _mask_tracked(self, diff: np.ndarray, scale: tuple[float, float]) -> None:
+        """Zero the difference map `diff` (`scale`: image pixels per pixel of it) over the tracked
+        faces (boxes grown by a quarter): a tracked face moving is no new face. Not while a lost
+        face may come back (it may come out from behind a tracked one)."""
+        if not self._gone:
+            diff[box_mask(diff.shape, self._boxes([t.raw for t in self._tracks]), scale)] = 0.0
+
+    def _note_change(self, first: bool, image: np.ndarray) -> None:
+        """On a periodic frame (or the first of a shot): add the thumbnail's change since the
+        previous periodic frame, outside the tracked faces, to what each detector has to look at
+        (the faces' boxes then, as they move on). After a shot's first frame
+        (searched whole by the full detector) every quick detector has the whole frame to look at."""
+        thumb = self.cuts.thumb
+        if thumb is None:
+            return
+        if first or self._ref_thumb is None:
+            self._pending = [np.zeros_like(thumb)] + [np.full_like(thumb, 255.0) for _ in self.quick]
+        else:
+            change = np.abs(thumb - self._ref_thumb)
+            self._mask_tracked(change, thumb_scale(change.shape, image.shape))
+            for p in self._pending:
+                np.maximum(p, change, out=p)
+        self._ref_thumb = thumb
 
     def _merge(self) -> None:
         """Tracks that ended up on one face become one: the track that moved least this frame
@@ -336,21 +359,20 @@ class FaceFollower:
         patient = self.cfg.empty_patience is None or self._index - self._seen < self.cfg.empty_patience
         period = self.cfg.detect_every if busy or not patient else self.cfg.detect_every_empty
         on_period = self._index % period == 0
-        regions = self._search_regions(image) if on_period else None
-        if self._index % self.cfg.detect_max_every == 0:
-            regions = None
-        periodic = on_period and (regions is None or len(regions) > 0)
-        if on_period:
-            self._ref_thumb = self.cuts.thumb
-        full = not self.quick or self._index % (period * self.cfg.full_every) == 0
-        quick = self.quick[self._index // (period * self.cfg.full_every) % len(self.quick)] if self.quick else None
-        self._index += 1
         first, self._fresh = cut or self._fresh, False
-        detect = first or self._lost or periodic
+        if first or on_period:
+            self._note_change(first, image)
+        whole = first or self._lost or self._index % self.cfg.detect_max_every == 0
+        slot = 0 if whole or not self.quick or self._index % (period * self.cfg.full_every) == 0 else \
+            1 + self._index // (period * self.cfg.full_every) % len(self.quick)
+        regions = None if whole or not on_period else self._search_regions(image, slot)
+        detect = whole or (on_period and (regions is None or len(regions) > 0))
+        self._index += 1
         if detect:
-            whole = first or self._lost
-            full, self._lost = full or whole, False
-            self._detect(image, self.detector if full or quick is None else quick, None if whole else regions)
+            self._lost = False
+            self._detect(image, self.detector if slot == 0 else self.quick[slot - 1], regions)
+            if self._pending:
+                self._pending[slot][:] = 0.0
         self._merge()
         for tr in self._tracks:
             size = float(np.linalg.norm(tr.raw[45] - tr.raw[36])) or 1.0

@@ -25,7 +25,9 @@ def _commit() -> str:
         return subprocess.run(["git", *args], capture_output=True, text=True, cwd=RESULTS.parent).stdout.strip()
 
     sha = git("rev-parse", "--short", "HEAD") or "unknown"
-    return sha + (" (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else "")
+    # tables written by earlier records are no change to the code being measured
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ":/", ":(top,exclude)benchmarks/results")
+    return sha + (" (with uncommitted changes)" if dirty else "")
 
 
 def _machine() -> str:

@@ -155,6 +155,12 @@ class _Track:
         self.raw, self.score, self.lost_at = kps, float(score), -1
 
 
+def _rotates(detector: Detector) -> bool:
+    """Whether `detector` scans rotated frames (a `HaarDetector` with `rolls` other than 0), so
+    finds heads an upright scan misses."""
+    return any(r != 0 for r in getattr(detector, "rolls", (0.0,)))
+
+
 class FaceFollower:
     """Stateful per-video face follower; call `step(image, t, frame)` for consecutive frames,
     `reset()` between videos. After each step, `detected` and `cut` tell whether the detector ran
@@ -297,13 +303,16 @@ class FaceFollower:
     def _note_change(self, first: bool, image: np.ndarray) -> None:
         """On a periodic frame (or the first of a shot): add the thumbnail's change since the
         previous periodic frame, outside the tracked faces, to what each detector has to look at
-        (the faces' boxes then, as they move on). After a shot's first frame
-        (searched whole by the full detector) every quick detector has the whole frame to look at."""
+        (the faces' boxes then, as they move on). After a shot's first frame, which the full
+        detector searched whole, each quick detector that scans rotated frames (`_rotates`) has the
+        whole frame to look at; an upright one, a cheaper look at what the full one just saw, has
+        nothing."""
         thumb = self.cuts.thumb
         if thumb is None:
             return
         if first or self._ref_thumb is None:
-            self._pending = [np.zeros_like(thumb)] + [np.full_like(thumb, 255.0) for _ in self.quick]
+            self._pending = [np.zeros_like(thumb)] + [np.full_like(thumb, 255.0 if _rotates(q) else 0.0)
+                                                      for q in self.quick]
         else:
             change = np.abs(thumb - self._ref_thumb)
             self._mask_tracked(change, thumb_scale(change.shape, image.shape))

@@ -302,11 +302,11 @@ class FaceFollower:
 
     def _note_change(self, first: bool, image: np.ndarray) -> None:
         """On a periodic frame (or the first of a shot): add the thumbnail's change since the
-        previous periodic frame, outside the tracked faces, to what each detector has to look at
-        (the faces' boxes then, as they move on). After a shot's first frame, which the full
-        detector searched whole, each quick detector that scans rotated frames (`_rotates`) has the
-        whole frame to look at; an upright one, a cheaper look at what the full one just saw, has
-        nothing."""
+        previous periodic frame, outside the tracked faces as they are now (a face that moves on
+        leaves no change behind), to what each detector has to look at. After a shot's first
+        frame, which the full detector searched whole, each quick detector that scans rotated
+        frames (`_rotates`) has the whole frame to look at; an upright one, a cheaper look at what
+        the full one just saw, has nothing."""
         thumb = self.cuts.thumb
         if thumb is None:
             return

@@ -387,6 +387,31 @@ def test_a_large_face_uncovered_at_once_is_searched_whole() -> None:
     assert first is not None and first <= 15
 
 
+def test_a_lost_face_is_searched_whole_at_once_and_where_it_was_until_it_comes_back() -> None:
+    """The pass right after a loss searches the whole frame; while the face may come back, the
+    place where it was (its box grown by half) is searched even where the picture changed only in
+    a strip of it (a face coming out from under an occluder)."""
+    b = np.array([300.0, 120, 60, 60])
+    world = World()
+    det = BlindUntilDetector(world, 0)
+    follower = FaceFollower(FakeModel(world), det, FollowConfig(smooth=False, revive=False))
+    back = None
+    for i in range(45):
+        world.frame = i
+        world.faces = [] if 20 <= i < 30 else [b]
+        frame = _frame(80, [b], HD)
+        if 20 <= i < 30:
+            frame[120:180, 300:360] = 128  # an occluder over all of it
+        elif i >= 30:
+            frame[120:168, 300:360] = 128  # still over its top 80%: only a strip changed
+        if len(follower.step(frame, i / 30.0, i)) and i >= 20 and back is None:
+            back = i
+    searched = dict(det.log)
+    assert 20 in searched and searched[20] is None  # the loss: the whole frame
+    assert back is not None and back <= 33, back
+    assert searched[back] is not None and _covers(searched[back], b)
+
+
 class MissingDetector(FakeDetector):
     """A strict detector that misses every face (it finds only the false alarms)."""
 

@@ -28,6 +28,14 @@ class World:
         self.frame = 0
 
 
+def _covers(regions: np.ndarray | None, box: np.ndarray) -> bool:
+    """Whether `box` (x, y, w, h) lies inside one of `regions` (None: the whole image)."""
+    if regions is None:
+        return True
+    r = np.asarray(regions).reshape(-1, 4)
+    return bool(((r[:, :2] <= box[:2]) & (r[:, :2] + r[:, 2:] >= box[:2] + box[2:])).all(axis=1).any())
+
+
 class FakeDetector:
     def __init__(self, world: World) -> None:
         self.world = world
@@ -36,12 +44,8 @@ class FakeDetector:
         """The true faces and false alarms that lie inside one of `regions` (None: all)."""
         self.world.detector_calls += 1
         self.world.regions.append(regions)
-        boxes = np.array(self.world.faces + self.world.false_alarms, np.float32).reshape(-1, 4)
-        if regions is not None:
-            r = np.asarray(regions, np.float32).reshape(-1, 4)
-            inside = ((boxes[:, None, :2] >= r[None, :, :2]) & (boxes[:, None, :2] + boxes[:, None, 2:]
-                                                                 <= r[None, :, :2] + r[None, :, 2:])).all(axis=2)
-            boxes = boxes[inside.any(axis=1)]
+        boxes = np.array([b for b in self.world.faces + self.world.false_alarms if _covers(regions, b)],
+                         np.float32).reshape(-1, 4)
         return Faces(boxes, np.ones(len(boxes)))
 
 
@@ -292,13 +296,6 @@ def test_still_scene_skips_periodic_passes_but_a_new_face_is_found() -> None:
 
 
 HD = (640, 360)
-
-
-def _covers(regions: np.ndarray | None, box: np.ndarray) -> bool:
-    if regions is None:
-        return True
-    r = np.asarray(regions).reshape(-1, 4)
-    return bool(((r[:, :2] <= box[:2]) & (r[:, :2] + r[:, 2:] >= box[:2] + box[2:])).all(axis=1).any())
 
 
 def test_periodic_passes_search_only_where_the_picture_changed() -> None:

@@ -192,7 +192,8 @@ class FaceFollower:
         self._lost = False
         self._fresh = True  # the first frame is always searched
         self._ref_thumb: np.ndarray | None = None  # thumbnail at the previous periodic frame
-        self._pending: list[np.ndarray] = []  # per detector (full, then quick): change since it last searched
+        # per detector (full, then quick): the change since it last searched; set on the first frame
+        self._pending: list[np.ndarray] = []
         self._seen = start  # last frame with a face to follow (or the start: search often at first)
         self.cuts.reset()
 
@@ -211,8 +212,8 @@ class FaceFollower:
         a face on a tracked face re-seeds that track (undoing drift); one where a recently lost
         face should be gives that face its id back; one on no face starts a track; both only if
         its face score reaches `accept_score`."""
-        found, times = find_faces(self.model, detector, image, self.cfg.keep_score,
-                                  self.cfg.max_shift_error, self.cfg.merge_iou, self.cfg.mirror, regions=regions)
+        found, times = find_faces(self.model, detector, image, self.cfg.keep_score, self.cfg.max_shift_error,
+                                  self.cfg.merge_iou, self.cfg.mirror, regions=regions)
         for k, v in times.items():
             self.times[k] += v
         if not len(found):
@@ -307,10 +308,8 @@ class FaceFollower:
         frame, which the full detector searched whole, each quick detector that scans rotated
         frames (`_rotates`) has the whole frame to look at; an upright one, a cheaper look at what
         the full one just saw, has nothing."""
-        thumb = self.cuts.thumb
-        if thumb is None:
-            return
-        if first or self._ref_thumb is None:
+        thumb = self.cuts.thumb  # set by this frame's cut test
+        if first:
             self._pending = [np.zeros_like(thumb)] + [np.full_like(thumb, 255.0 if _rotates(q) else 0.0)
                                                       for q in self.quick]
         else:
@@ -380,8 +379,7 @@ class FaceFollower:
         if detect:
             self._lost = False
             self._detect(image, self.detector if slot == 0 else self.quick[slot - 1], regions)
-            if self._pending:
-                self._pending[slot][:] = 0.0
+            self._pending[slot][:] = 0.0
         self._merge()
         for tr in self._tracks:
             size = float(np.linalg.norm(tr.raw[45] - tr.raw[36])) or 1.0

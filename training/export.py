@@ -16,7 +16,8 @@ import warnings
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from training import nets
@@ -57,6 +58,13 @@ def save_checkpoint(state: dict[str, torch.Tensor], path: str | Path, metadata: 
     save_file(state, str(tmp), metadata=metadata)
     os.replace(tmp, path)
     write_onnx(path)
+
+
+def add_metadata(path_in: str | Path, path_out: str | Path, items: dict[str, str]) -> None:
+    """Copy a checkpoint (weights and metadata) to `path_out` with `items` added to its metadata."""
+    with safe_open(str(path_in), "pt") as f:
+        meta = {**(f.metadata() or {}), **items}
+    save_checkpoint(load_file(str(path_in)), path_out, meta)
 
 
 def main(argv: list[str] | None = None) -> None:

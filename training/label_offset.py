@@ -23,12 +23,10 @@ import re
 from pathlib import Path
 
 import numpy as np
-from safetensors import safe_open
-from safetensors.torch import load_file
 
 from training.dataset import Samples, concat, make_splits
 from training.evaluate import predict
-from training.export import save_checkpoint
+from training.export import add_metadata
 from vidkp.landmarks import LandmarkModel, read_metadata
 
 
@@ -64,12 +62,8 @@ def people_interval(values: np.ndarray, people: list[str], reps: int = 2000, see
 def write_offsets(path_in: str | Path, path_out: str | Path, single: float, mirror: float, source: dict) -> None:
     """Copy weights with `label_x_offset`, `label_x_offset_mirror` (and how they were measured)
     added to their metadata."""
-    with safe_open(str(path_in), "pt") as f:
-        meta = dict(f.metadata())
-    meta["label_x_offset"] = f"{single:.2f}"
-    meta["label_x_offset_mirror"] = f"{mirror:.2f}"
-    meta["label_offset_source"] = json.dumps(source)
-    save_checkpoint(load_file(str(path_in)), path_out, meta)
+    add_metadata(path_in, path_out, {"label_x_offset": f"{single:.2f}", "label_x_offset_mirror": f"{mirror:.2f}",
+                                     "label_offset_source": json.dumps(source)})
 
 
 def main(argv: list[str] | None = None) -> None:

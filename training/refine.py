@@ -1,14 +1,16 @@
 """Train the refinement stage (`vidkp.landmarks.refine`): one network for the eyes, one for the mouth.
 
-    python -m training.refine DATA --out runs/refine [--parts eye,mouth] [--train-set train] [--steps 6000]
-        [--weights FIRST_STAGE] [--install models/landmarks_default.safetensors]
+    python -m training.refine DATA --out runs/refine [--parts eye,mouth] [--train-set train] [--steps N]
+        [--loss wing|l1|l2] [--weights FIRST_STAGE] [--install models/landmarks_default.safetensors]
 
 Each network learns its part's points from patches framed as inference frames them
 (`vidkp.landmarks.patches`), from the labelled points with the frame moved, scaled and turned at
 random by about what the first stage's points are off, then the photometric changes of
-`training.transforms`. Loss: wing on the points plus wing on the openings (eyelid and lip pairs),
-both in percent of the patch side. After training, the first stage (`--weights`) is run on the
-validation people from label-derived boxes and scored with and without the refinement.
+`training.transforms`. Loss (the part's `RECIPES` entry, or `--loss`: `POINT_LOSSES`) on the points plus the same on the openings
+(eyelid and lip pairs), both in percent of the patch side. Then each part's `ShapeGain` is fitted
+on the training people (`fit_gain`; `--no-gain` leaves it out) and stored in the part's metadata.
+Last, the first stage (`--weights`) is run on the validation people from label-derived boxes and
+scored alone, refined without the gains and refined with them.
 Writes `<out>/landmarks.<part>.safetensors` (+ `.onnx`) for each part, `<out>/landmarks.safetensors`
 (+ `.onnx`: the first stage, its metadata listing the parts; a model `LandmarkModel` loads whole),
 `<out>/curves_<part>.csv` and `<out>/eval.json`; `--install` then copies the parts beside a
@@ -33,14 +35,15 @@ from torch import nn
 from training import nets
 from training.dataset import Samples, make_splits
 from training.evaluate import predict, scored
-from training.export import save_checkpoint
+from training.export import add_metadata, save_checkpoint
+from training.fidelity import fidelity
 from training.fidelity import table as fidelity_table
 from training.train import wing_loss
 from training.transforms import AugmentConfig, photometric
 from vidkp.landmarks import LandmarkModel, default_weights_path, read_metadata
 from vidkp.landmarks.crop import CropSpec, to_tensor_batch
 from vidkp.landmarks.patches import PatchSpec, cut, frame_matrices, frame_params, to_patch_units
-from vidkp.landmarks.refine import PARTS, part_path
+from vidkp.landmarks.refine import PARTS, Refiner, ShapeGain, part_path
 
 VERSION = "1"
 ARCH = "patchnet"
@@ -55,12 +58,15 @@ class PartRecipe:
     arch_kwargs: dict
     pairs: tuple[tuple[int, int], ...]
     """Opening pairs in the part's point order (eyelids; inner and outer lips)."""
+    loss: str = "wing"
+    """The point loss (`POINT_LOSSES`)."""
+    steps: int = 6000
 
 
 RECIPES = {
     "eye": PartRecipe(PatchSpec(size=32, side=0.6),
                       {"size": 32, "points": 6, "widths": [16, 24, 48], "fuse_kernel": 1, "half_block": False},
-                      ((1, 5), (2, 4))),
+                      ((1, 5), (2, 4)), loss="l2"),
     "mouth": PartRecipe(PatchSpec(size=40, side=1.0),
                         {"size": 40, "points": 20, "widths": [16, 24, 48], "fuse_kernel": 1, "half_block": False},
                         ((13, 19), (14, 18), (15, 17), (2, 10), (3, 9), (4, 8))),
@@ -98,14 +104,24 @@ def sample_batch(data: Samples, idx: np.ndarray, name: str, rng: np.random.Gener
     return np.stack(patches), np.stack(targets)
 
 
+POINT_LOSSES = {
+    "wing": lambda p, t: wing_loss(p, t, 8.0, 1.5),
+    "l1": lambda p, t: (p - t).abs().mean() * 100.0,
+    "l2": lambda p, t: ((p - t) * 100.0).square().mean(),
+}
+"""Losses on point errors, in percent of the patch side: wing (mode-seeking on small errors), L1
+(median), L2 (mean)."""
+
+
 def part_loss(out: torch.Tensor, target: torch.Tensor, pairs: tuple[tuple[int, int], ...],
-              opening_weight: float) -> torch.Tensor:
-    """Wing loss on the points plus `opening_weight` x wing loss on the pairs' difference vectors."""
+              opening_weight: float, kind: str = "wing") -> torch.Tensor:
+    """`POINT_LOSSES[kind]` on the points plus `opening_weight` x the same on the pairs' difference vectors."""
+    f = POINT_LOSSES[kind]
     p, t = out.reshape(target.shape), target
-    loss = wing_loss(p, t, 8.0, 1.5)
+    loss = f(p, t)
     if opening_weight:
         a, b = (torch.tensor(i) for i in zip(*pairs))
-        loss = loss + opening_weight * wing_loss(p[:, a] - p[:, b], t[:, a] - t[:, b], 8.0, 1.5)
+        loss = loss + opening_weight * f(p[:, a] - p[:, b], t[:, a] - t[:, b])
     return loss
 
 
@@ -123,10 +139,11 @@ def heatmap_loss(prob: torch.Tensor, target: torch.Tensor, grid: torch.Tensor) -
 
 def train_part(data: Samples, name: str, steps: int, batch: int, lr: float, seed: int, opening_weight: float,
                noise: FrameNoise, aug: AugmentConfig, log: Path | None = None, spread_weight: float = 0.0,
-               heatmap_weight: float = 0.0) -> nn.Module:
+               heatmap_weight: float = 0.0, loss_kind: str = "wing") -> nn.Module:
     """Train the `name` part network on `data` (images loaded); returns it in eval mode (BatchNorm unfused).
     `spread_weight` > 0 adds that times the heatmaps' mean standard deviation (percent of the patch
-    side) to the loss (`PatchNet.points_and_spread`), `heatmap_weight` > 0 that times `heatmap_loss`."""
+    side) to the loss (`PatchNet.points_and_spread`), `heatmap_weight` > 0 that times `heatmap_loss`;
+    `loss_kind`: the point loss (`POINT_LOSSES`)."""
     recipe = RECIPES[name]
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -141,7 +158,7 @@ def train_part(data: Samples, name: str, steps: int, batch: int, lr: float, seed
         prob = net.heatmaps(torch.from_numpy(to_tensor_batch(x)))
         out, sd = net.points_from(prob)
         target = torch.from_numpy(y)
-        loss = part_loss(out, target, recipe.pairs, opening_weight)
+        loss = part_loss(out, target, recipe.pairs, opening_weight, loss_kind)
         if spread_weight:
             loss = loss + spread_weight * 100 * sd.mean()
         if heatmap_weight:
@@ -192,15 +209,67 @@ def install(out: Path, names: list[str], target: Path) -> Path:
     return assemble(target, target, [*listed, *(n for n in names if n not in listed)])
 
 
+GAIN_MEASURES: dict[str, tuple[tuple[np.ndarray, int, str], ...]] = {
+    "eye": ((np.arange(6), 1, "eye_opening"),),
+    "mouth": ((np.arange(20), 0, "mouth_width"), (np.arange(12), 1, "outer_lip_height"),
+              (np.arange(12, 20), 1, "inner_lip_gap")),
+}
+"""Which fidelity measure (`training.fidelity.MEASURES`) sets each part's gain for a group of its
+points (indices in the part's output order) along a patch axis (0: x, 1: y, across the eye line);
+points and axes not named keep scale 1."""
+
+
+def without_gain(model: LandmarkModel) -> LandmarkModel:
+    """The same model with its parts' `ShapeGain`s left out (the networks' own points)."""
+    ref = model.refiner
+    return LandmarkModel(model.path, refiner=Refiner(ref.networks, ref.specs))
+
+
+def fit_gain(weights: str | Path, data: Samples) -> dict[str, ShapeGain]:
+    """`ShapeGain`s of an assembled model's parts from its single-pass points on `data` (the training
+    people, label-derived boxes): the mean centred part shapes of the networks' outputs and of the
+    labels in the same patches (both eyes, the mouth and its mirror image), then per axis 1 /
+    spread of each of the `GAIN_MEASURES` once the means are corrected."""
+    model = without_gain(LandmarkModel(weights))
+    ref, boxes, dx = model.refiner, model.box_from_landmarks(data.keypoints), np.array([model.label_x_offset, 0.0])
+    units: dict[str, list] = {n: [] for n in ref.networks}
+    labels: dict[str, list] = {n: [] for n in ref.networks}
+    for i in range(len(data)):
+        image = data.image(i)
+        first = model.predict(image, boxes[i:i + 1], refine=False)[0].astype(np.float64) - dx
+        truth = data.keypoints[i:i + 1].astype(np.float64) - dx
+        for name in ref.networks:
+            part, mats = PARTS[name], ref.frames(first, name, both=True)
+            units[name].append(ref.units(image, name, mats))
+            labels[name].append(to_patch_units(np.concatenate([truth[:, part.points], truth[:, part.twin]]), mats,
+                                               ref.specs[name].size))
+
+    def centred_mean(u: list) -> np.ndarray:
+        a = np.concatenate(u).astype(np.float64)
+        return (a - a.mean(axis=1, keepdims=True)).mean(axis=0)
+
+    gains = {n: ShapeGain(centred_mean(units[n]), centred_mean(labels[n]), np.ones(2)) for n in ref.networks}
+    kept = fidelity(predict(LandmarkModel(weights, refiner=Refiner(ref.networks, ref.specs, gains)), data, boxes),
+                    data.keypoints)
+    out = {}
+    for name, g in gains.items():
+        scale = np.ones((len(PARTS[name].points), 2))
+        for points, axis, measure in GAIN_MEASURES[name]:
+            scale[points, axis] = 1.0 / kept[f"{measure}_spread"]
+        out[name] = replace(g, scale=scale)
+    return out
+
+
 def score_refinement(weights: str | Path, data: Samples) -> list[dict]:
-    """Points of an assembled model from label-derived boxes (single pass), first stage alone and refined."""
+    """Points of an assembled model from label-derived boxes (single pass): first stage alone, refined
+    without the parts' gains and refined as the model stands."""
     model = LandmarkModel(weights)
     boxes = model.box_from_landmarks(data.keypoints)
-    first = predict(model, data, boxes, refine=False)
-    refined = predict(model, data, boxes)
     setting = {"set": "val", "setting": "label box, single pass"}
-    return [{"model": "first stage", **setting, **scored(first, data.keypoints)},
-            {"model": "refined", **setting, **scored(refined, data.keypoints)}]
+    rows = [("first stage", predict(model, data, boxes, refine=False)),
+            ("refined, no gain", predict(without_gain(model), data, boxes)),
+            ("refined", predict(model, data, boxes))]
+    return [{"model": name, **setting, **scored(p, data.keypoints)} for name, p in rows]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -209,7 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--parts", default="eye,mouth")
     ap.add_argument("--train-set", default="train", choices=["train", "trainval"])
-    ap.add_argument("--steps", type=int, default=6000)
+    ap.add_argument("--steps", type=int, default=None, help="training steps (default: each part's recipe)")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
@@ -218,8 +287,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--spread-weight", type=float, default=0.0, help="weight of the heatmaps' spread in the loss")
     ap.add_argument("--heatmap-weight", type=float, default=0.0,
                     help="weight of the heatmaps' cross-entropy against Gaussians at the targets")
+    ap.add_argument("--loss", default=None, choices=sorted(POINT_LOSSES), help="the point loss (default: each part's recipe)")
     ap.add_argument("--patch", action="append", default=[],
                     help="PART=SIZExSIDE: another patch for a part, e.g. eye=40x0.8 (pixels, outer-eye distances)")
+    ap.add_argument("--no-gain", action="store_true", help="leave the parts without a ShapeGain")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weights", default=None, help="the first stage (default: shipped)")
     ap.add_argument("--eval-only", action="store_true", help="assemble and score the part networks already in --out")
@@ -238,13 +309,19 @@ def main(argv: list[str] | None = None) -> None:
     for name in names:
         if not args.eval_only:
             data = splits[args.train_set].load_images()
-            net = train_part(data, name, args.steps, args.batch, args.lr, args.seed, args.opening_weight, noise,
+            steps = args.steps or RECIPES[name].steps
+            net = train_part(data, name, steps, args.batch, args.lr, args.seed, args.opening_weight, noise,
                              AugmentConfig(), args.out / f"curves_{name}.csv", args.spread_weight,
-                             args.heatmap_weight)
+                             args.heatmap_weight, args.loss or RECIPES[name].loss)
             save_part(net, name, args.out / f"landmarks.{name}.safetensors",
-                      {"train_set": args.train_set, "train_steps": str(args.steps),
+                      {"train_set": args.train_set, "train_steps": str(steps),
                        "train_command": " ".join(["python -m training.refine", *(argv or sys.argv[1:])])})
     path = assemble(args.weights or default_weights_path(), args.out / "landmarks.safetensors", names)
+    if not args.no_gain:
+        for name, gain in fit_gain(path, splits[args.train_set].load_images()).items():
+            add_metadata(part_path(path, name), part_path(path, name), {"gain": gain.to_json()})
+            print(f"{name} gain: scale x {np.unique(gain.scale[:, 0].round(3))}, y {np.unique(gain.scale[:, 1].round(3))}",
+                  flush=True)
     rows = score_refinement(path, splits["val"].load_images())
     (args.out / "eval.json").write_text(json.dumps(rows, indent=1))
     for r in rows:

@@ -3,7 +3,7 @@ import numpy as np
 
 from vidkp.landmarks.patches import (LEFT_EYE, MOUTH, RIGHT_EYE, PatchSpec, cut, frame_matrices, frame_params,
                                      to_image, to_patch_units)
-from vidkp.landmarks.refine import Refiner
+from vidkp.landmarks.refine import Refiner, ShapeGain
 from vidkp.landmarks.shape import MIRROR_PERM
 
 EYE = PatchSpec(size=32, side=0.6)
@@ -80,6 +80,34 @@ def test_refiner_replaces_both_eyes_and_nothing_else():
                                to_image(moved[None], patch_frames(kps, RIGHT_EYE, EYE, mirror=True), 32), atol=1e-3)
     rest = np.setdiff1d(np.arange(68), np.r_[LEFT_EYE, RIGHT_EYE])
     np.testing.assert_allclose(out[:, rest], kps[:, rest], atol=1e-4)
+
+
+def test_shape_gain_moves_the_mean_shape_and_widens_its_deviations():
+    rng = np.random.default_rng(0)
+    pred_mean, label_mean = rng.normal(0, 0.1, (2, 6, 2))
+    pred_mean, label_mean = pred_mean - pred_mean.mean(0), label_mean - label_mean.mean(0)
+    gain = ShapeGain(pred_mean, label_mean, (1.0, 2.0))
+    dev = rng.normal(0, 0.01, (4, 6, 2))
+    dev -= dev.mean(axis=1, keepdims=True)
+    centre = rng.normal(0, 0.05, (4, 1, 2))
+    out = gain(centre + pred_mean + dev)
+    np.testing.assert_allclose(out, centre + label_mean + dev * [1.0, 2.0], atol=1e-12)
+    np.testing.assert_allclose(out.mean(axis=1, keepdims=True), centre, atol=1e-12)  # the part stays where it was
+    back = ShapeGain.from_json(gain.to_json())
+    np.testing.assert_allclose(back(centre + pred_mean + dev), out, atol=1e-5)
+
+
+def test_refiner_applies_a_part_gain_to_the_networks_points():
+    kps = symmetric_face(10.0)[None]
+    moved = np.array([[0.05 * i, -0.02 * i] for i in range(6)])
+    gain = ShapeGain(np.zeros((6, 2)), np.full((6, 2), 0.01), (1.0, 3.0))
+    refiner = Refiner({"eye": Fixed(moved)}, {"eye": EYE}, {"eye": gain})
+    out = refiner(np.zeros((300, 400), np.uint8), kps)
+    np.testing.assert_allclose(out[:, LEFT_EYE], to_image(gain(moved[None]), patch_frames(kps, LEFT_EYE, EYE), 32),
+                               atol=1e-3)
+    mats = refiner.frames(kps.astype(np.float64), "eye", both=True)
+    np.testing.assert_allclose(refiner.units(np.zeros((300, 400), np.uint8), "eye", mats, gain=False)[0], moved,
+                               atol=1e-6)
 
 
 def test_mirror_averaging_of_the_mouth_is_symmetric():

@@ -7,7 +7,9 @@ import torch
 
 from tests.training.test_training import REL, _toy_faces
 from training import nets
-from training.refine import ARCH, RECIPES, FrameNoise, assemble, install, part_loss, sample_batch, save_part, train_part
+from training.export import add_metadata
+from training.refine import (ARCH, RECIPES, FrameNoise, assemble, fit_gain, install, part_loss, sample_batch, save_part,
+                             train_part)
 from training.train import export
 from training.transforms import NO_AUGMENT
 from vidkp.errors import ModelError
@@ -71,6 +73,29 @@ def test_assembled_model_refines_only_eyes_and_mouth(tmp_path):
     np.testing.assert_array_equal(s0, s1)
     assert np.abs(refined[:, parts] - plain[:, parts]).max() > 1e-3
     np.testing.assert_allclose(model.refine(image, plain), refined, atol=1e-4)
+
+
+def test_fitted_gains_are_centred_shapes_that_the_runtime_loads(tmp_path):
+    kw = {"size": 32, "widths": [8, 16, 16, 32], "hidden": 32}
+    first = tmp_path / "first.safetensors"
+    export(nets.create("kpnet", **kw).eval(), "kpnet", kw, CropSpec(size=32, scale=1.3), REL, first)
+    for name in ("eye", "mouth"):
+        torch.manual_seed(1)
+        save_part(part_net(name).eval(), name, tmp_path / f"landmarks.{name}.safetensors", {})
+    path = assemble(first, tmp_path / "landmarks.safetensors", ["eye", "mouth"])
+    gains = fit_gain(path, _toy_faces(6, np.random.default_rng(2)))
+    assert set(gains) == {"eye", "mouth"}
+    for name, k in (("eye", 6), ("mouth", 20)):
+        g = gains[name]
+        assert g.pred_mean.shape == g.label_mean.shape == (k, 2)
+        np.testing.assert_allclose(g.label_mean.mean(axis=0), 0, atol=1e-9)  # centred shapes
+        assert g.scale.shape == (k, 2) and np.isfinite(g.scale).all() and g.scale.min() > 0
+        add_metadata(part_path(path, name), part_path(path, name), {"gain": g.to_json()})
+    assert (gains["eye"].scale[:, 0] == 1).all()  # no eye measure runs along the eye line
+    inner, outer = gains["mouth"].scale[12:, 1], gains["mouth"].scale[:12, 1]
+    assert np.ptp(inner) == 0 and np.ptp(outer) == 0  # one scale per lip group
+    loaded = LandmarkModel(path).refiner.gains
+    np.testing.assert_allclose(loaded["mouth"].label_mean, gains["mouth"].label_mean, atol=1e-5)
 
 
 def test_a_missing_part_file_is_refused(tmp_path):

@@ -16,7 +16,7 @@ from vidkp.errors import ModelError
 from vidkp.faces import N_POINTS
 from vidkp.landmarks.crop import CropSpec, apply_matrix, box_matrix, invert, to_gray, to_tensor_batch, warp
 from vidkp.landmarks.patches import PatchSpec
-from vidkp.landmarks.refine import Refiner, part_paths
+from vidkp.landmarks.refine import Refiner, ShapeGain, part_paths
 from vidkp.landmarks.runtime import OnnxNetwork, onnx_path
 from vidkp.landmarks.shape import MIRROR_PERM, BoxRelation, box_from_landmarks
 
@@ -57,8 +57,9 @@ def read_metadata(path: str | Path) -> dict[str, str]:
 def load_refiner(weights: str | Path, meta: dict[str, str], threads: int | None = None) -> Refiner | None:
     """The refinement stage of a first-stage checkpoint whose metadata `meta` lists its parts
     (`vidkp.landmarks.refine.part_paths`), each run from its ONNX graph in ONNX Runtime on `threads`
-    threads with the patch of its own metadata (`patch`); None when no parts are listed."""
-    specs, networks = {}, {}
+    threads with the patch of its own metadata (`patch`) and its `ShapeGain` (`gain`, when present);
+    None when no parts are listed."""
+    specs, networks, gains = {}, {}, {}
     for name, path in part_paths(weights, meta).items():
         if not path.is_file():
             raise ModelError(f"refinement weights not found at {path}")
@@ -67,7 +68,9 @@ def load_refiner(weights: str | Path, meta: dict[str, str], threads: int | None 
             raise ModelError(f"expected 'patch' in the metadata of {path}, got {sorted(part)}")
         specs[name] = PatchSpec(**json.loads(part["patch"]))
         networks[name] = OnnxNetwork(onnx_path(path), threads)
-    return Refiner(networks, specs) if networks else None
+        if "gain" in part:
+            gains[name] = ShapeGain.from_json(part["gain"])
+    return Refiner(networks, specs, gains) if networks else None
 
 
 class PointNetwork(Protocol):

@@ -3,7 +3,8 @@
 The first stage sees the whole face at a coarse scale and keeps eyelids and lips close to a mean
 shape. Each part network sees one eye or the mouth, framed by the first stage's points
 (`vidkp.landmarks.patches`), and outputs that part's points in patch units; they replace the first
-stage's. One network serves both eyes (the image-right eye is mirrored).
+stage's. One network serves both eyes (the image-right eye is mirrored). A part's `ShapeGain`, fitted
+on the training people, then undoes what remains of the pull toward a mean shape.
 """
 from __future__ import annotations
 
@@ -37,20 +38,65 @@ PARTS = {"eye": Part(LEFT_EYE, RIGHT_EYE, True), "mouth": Part(MOUTH, MOUTH_MIRR
 """The parts a refinement stage may hold, by name."""
 
 
+@dataclass(frozen=True)
+class ShapeGain:
+    """Undoes a part network's pull toward a mean shape, in patch units. Each output's points (k, 2),
+    less their centroid c, become c + `label_mean` + `scale` x (p - c - `pred_mean`): the mean
+    centred shape is moved to the labels' (`pred_mean` / `label_mean`: what the network outputs /
+    what the labels hold on the training people, each centred) and the deviations from it are
+    widened by `scale` ((k, 2) per point and axis, or (2,) for all points) so that the part's
+    measures spread as widely as the labels' (`training.refine.fit_gain`). Stored in a part
+    checkpoint's metadata as JSON (`gain`)."""
+
+    pred_mean: np.ndarray
+    label_mean: np.ndarray
+    scale: np.ndarray
+
+    def __call__(self, units: np.ndarray) -> np.ndarray:
+        """Points (n, k, 2) in patch units with the gain applied."""
+        c = units.mean(axis=1, keepdims=True)
+        return c + self.label_mean + np.asarray(self.scale) * (units - c - self.pred_mean)
+
+    def to_json(self) -> str:
+        return json.dumps({k: np.round(np.asarray(v, np.float64), 6).tolist()
+                           for k, v in (("pred_mean", self.pred_mean), ("label_mean", self.label_mean),
+                                        ("scale", self.scale))})
+
+    @classmethod
+    def from_json(cls, text: str) -> "ShapeGain":
+        d = json.loads(text)
+        return cls(*(np.asarray(d[k], np.float64) for k in ("pred_mean", "label_mean", "scale")))
+
+
 class Refiner:
     """Part networks (`PointNetwork`-like: patches (n, 1, S, S) float32 in [0, 1] -> (n, 2k) patch units)
-    with their patch specs, by part name (`PARTS`)."""
+    with their patch specs and optional `ShapeGain`s, by part name (`PARTS`)."""
 
-    def __init__(self, networks: dict, specs: dict[str, PatchSpec]) -> None:
+    def __init__(self, networks: dict, specs: dict[str, PatchSpec], gains: dict[str, ShapeGain] | None = None) -> None:
         unknown = set(networks) - set(PARTS)
         if unknown:
             raise ValueError(f"unknown refinement parts {sorted(unknown)}; known: {sorted(PARTS)}")
-        self.networks, self.specs = networks, specs
+        self.networks, self.specs, self.gains = networks, specs, dict(gains or {})
 
-    def _run(self, name: str, patches: np.ndarray) -> np.ndarray:
-        net, k = self.networks[name], len(PARTS[name].points)
-        out = [net(to_tensor_batch(patches[i:i + MAX_BATCH])) for i in range(0, len(patches), MAX_BATCH)]
-        return np.concatenate(out).reshape(-1, k, 2)
+    def frames(self, kps: np.ndarray, name: str, both: bool) -> np.ndarray:
+        """Image->patch matrices of part `name` of faces (n, 68, 2): (n, 2, 3) framed by the part's
+        points, then with `both` (n, 2, 3) more for its twin, mirrored."""
+        spec, part = self.specs[name], PARTS[name]
+        dists, angles = eye_line(kps)
+        mats = frame_matrices(kps[:, part.points].mean(axis=1), dists, angles, spec)
+        if both:
+            twin = frame_matrices(kps[:, part.twin].mean(axis=1), dists, angles, spec, mirror=True)
+            mats = np.concatenate([mats, twin])
+        return mats
+
+    def units(self, image: np.ndarray, name: str, mats: np.ndarray, gain: bool = True) -> np.ndarray:
+        """Points (m, k, 2) in patch units of part `name` in the patches of `image` under `mats`
+        (m, 2, 3), with the part's `ShapeGain` when it has one and `gain`."""
+        net, k, size = self.networks[name], len(PARTS[name].points), self.specs[name].size
+        patches = cut(image, mats, size)
+        out = np.concatenate([net(to_tensor_batch(patches[i:i + MAX_BATCH]))
+                              for i in range(0, len(patches), MAX_BATCH)]).reshape(-1, k, 2)
+        return self.gains[name](out) if gain and name in self.gains else out
 
     def __call__(self, image: np.ndarray, kps: np.ndarray, mirror: bool = False) -> np.ndarray:
         """Points (n, 68, 2) in image pixels with each part's points re-placed from patches of `image`,
@@ -59,17 +105,11 @@ class Refiner:
         first = np.asarray(kps, np.float64).reshape(-1, 68, 2)
         out = first.copy()
         n = len(first)
-        dists, angles = eye_line(first)
         for name, part in PARTS.items():
             if name not in self.networks or n == 0:
                 continue
-            spec = self.specs[name]
-            both = part.twin_is_other or mirror
-            mats = frame_matrices(first[:, part.points].mean(axis=1), dists, angles, spec)
-            if both:
-                twin = frame_matrices(first[:, part.twin].mean(axis=1), dists, angles, spec, mirror=True)
-                mats = np.concatenate([mats, twin])
-            pts = to_image(self._run(name, cut(image, mats, spec.size)), mats, spec.size)
+            mats = self.frames(first, name, part.twin_is_other or mirror)
+            pts = to_image(self.units(image, name, mats), mats, self.specs[name].size)
             out[:, part.points] = pts[:n]
             if part.twin_is_other:
                 out[:, part.twin] = pts[n:]

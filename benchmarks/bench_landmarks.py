@@ -75,7 +75,7 @@ def main() -> None:
         parts = part_paths(w, read_metadata(w)) if refine == "on" else {}
         params = sum(p.numel() for f in [w, *parts.values()] for p in nets.load(f).parameters())
         stage = " + ".join(f"{n} {model.refiner.specs[n].size} px" for n in parts) or "none"
-        print(f"| {Path(w).name} | {model.arch} | {params / 1e6:.2f} M | {model.spec.size} px | {stage} | {backend} | "
+        print(f"| {w} | {model.arch} | {params / 1e6:.2f} M | {model.spec.size} px | {stage} | {backend} | "
               f"{averaging} | {t} | {b} | {np.median(ms):.2f} | {min(ms):.2f}-{max(ms):.2f} |")
 
 

@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     n_frames = sum(len(c.frames) for c, _ in clips)
     print(f"{len(clips)} clips ({a.people} people's videos, {n_frames} frames, each labelled frame held {a.hold})\n")
     pd.set_option("display.width", 250)
-    pd.set_option("display.float_format", lambda v: f"{v:.2f}")
+    pd.set_option("display.float_format", lambda v: f"{v:.3f}")
     print(pd.DataFrame(rows).set_index("method").to_string())
 
 

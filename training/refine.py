@@ -6,11 +6,11 @@
 Each network learns its part's points from patches framed as inference frames them
 (`vidkp.landmarks.patches`), from the labelled points with the frame moved, scaled and turned at
 random by about what the first stage's points are off, then the photometric changes of
-`training.transforms`. Loss (the part's `RECIPES` entry, or `--loss`: `POINT_LOSSES`) on the points plus the same on the openings
-(eyelid and lip pairs), both in percent of the patch side. Then each part's `ShapeGain` is fitted
-on the training people (`fit_gain`; `--no-gain` leaves it out) and stored in the part's metadata.
-Last, the first stage (`--weights`) is run on the validation people from label-derived boxes and
-scored alone, refined without the gains and refined with them.
+`training.transforms`. Loss (the part's `RECIPES` entry, or `--loss`: `POINT_LOSSES`) on the
+points plus the same on the openings (eyelid and lip pairs), both in percent of the patch side.
+Then each part's `ShapeGain` is fitted on the training people (`fit_gain`; `--no-gain` leaves it
+out) and stored in the part's metadata. Last, the first stage (`--weights`) is run on the
+validation people from label-derived boxes and scored alone, refined without the gains and with them.
 Writes `<out>/landmarks.<part>.safetensors` (+ `.onnx`) for each part, `<out>/landmarks.safetensors`
 (+ `.onnx`: the first stage, its metadata listing the parts; a model `LandmarkModel` loads whole),
 `<out>/curves_<part>.csv` and `<out>/eval.json`; `--install` then copies the parts beside a
@@ -228,8 +228,8 @@ def without_gain(model: LandmarkModel) -> LandmarkModel:
 def fit_gain(weights: str | Path, data: Samples) -> dict[str, ShapeGain]:
     """`ShapeGain`s of an assembled model's parts from its single-pass points on `data` (the training
     people, label-derived boxes): the mean centred part shapes of the networks' outputs and of the
-    labels in the same patches (both eyes, the mouth and its mirror image), then per axis 1 /
-    spread of each of the `GAIN_MEASURES` once the means are corrected."""
+    labels in the same patches (both eyes, the mouth and its mirror image), then for each of the
+    `GAIN_MEASURES` the scale 1 / that measure's spread once the means are corrected."""
     model = without_gain(LandmarkModel(weights))
     ref, boxes, dx = model.refiner, model.box_from_landmarks(data.keypoints), np.array([model.label_x_offset, 0.0])
     units: dict[str, list] = {n: [] for n in ref.networks}
@@ -287,7 +287,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--spread-weight", type=float, default=0.0, help="weight of the heatmaps' spread in the loss")
     ap.add_argument("--heatmap-weight", type=float, default=0.0,
                     help="weight of the heatmaps' cross-entropy against Gaussians at the targets")
-    ap.add_argument("--loss", default=None, choices=sorted(POINT_LOSSES), help="the point loss (default: each part's recipe)")
+    ap.add_argument("--loss", default=None, choices=sorted(POINT_LOSSES),
+                    help="the point loss (default: each part's recipe)")
     ap.add_argument("--patch", action="append", default=[],
                     help="PART=SIZExSIDE: another patch for a part, e.g. eye=40x0.8 (pixels, outer-eye distances)")
     ap.add_argument("--no-gain", action="store_true", help="leave the parts without a ShapeGain")
@@ -320,8 +321,8 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_gain:
         for name, gain in fit_gain(path, splits[args.train_set].load_images()).items():
             add_metadata(part_path(path, name), part_path(path, name), {"gain": gain.to_json()})
-            print(f"{name} gain: scale x {np.unique(gain.scale[:, 0].round(3))}, y {np.unique(gain.scale[:, 1].round(3))}",
-                  flush=True)
+            x, y = (np.unique(gain.scale[:, axis].round(3)) for axis in (0, 1))
+            print(f"{name} gain: scale x {x}, y {y}", flush=True)
     rows = score_refinement(path, splits["val"].load_images())
     (args.out / "eval.json").write_text(json.dumps(rows, indent=1))
     for r in rows:

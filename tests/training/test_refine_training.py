@@ -1,5 +1,6 @@
 """training.refine: part networks learn, save as checkpoints the runtime loads, and only move their points."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,14 +54,19 @@ def test_short_training_lowers_the_loss():
         assert part_loss(after(xt), yt, (), 0) < 0.8 * part_loss(before(xt), yt, (), 0)
 
 
-def test_assembled_model_refines_only_eyes_and_mouth(tmp_path):
+def assembled(tmp_path: Path) -> Path:
+    """A tiny first stage with untrained eye and mouth parts, assembled in `tmp_path`."""
     kw = {"size": 32, "widths": [8, 16, 16, 32], "hidden": 32}
     first = tmp_path / "first.safetensors"
     export(nets.create("kpnet", **kw).eval(), "kpnet", kw, CropSpec(size=32, scale=1.3), REL, first)
     for name in ("eye", "mouth"):
         torch.manual_seed(1)
         save_part(part_net(name).eval(), name, tmp_path / f"landmarks.{name}.safetensors", {})
-    path = assemble(first, tmp_path / "landmarks.safetensors", ["eye", "mouth"])
+    return assemble(first, tmp_path / "landmarks.safetensors", ["eye", "mouth"])
+
+
+def test_assembled_model_refines_only_eyes_and_mouth(tmp_path):
+    path = assembled(tmp_path)
     model = LandmarkModel(path)
     assert set(model.refiner.networks) == {"eye", "mouth"}
     image = np.random.default_rng(0).integers(0, 255, (120, 120, 3), np.uint8)
@@ -76,13 +82,7 @@ def test_assembled_model_refines_only_eyes_and_mouth(tmp_path):
 
 
 def test_fitted_gains_are_centred_shapes_that_the_runtime_loads(tmp_path):
-    kw = {"size": 32, "widths": [8, 16, 16, 32], "hidden": 32}
-    first = tmp_path / "first.safetensors"
-    export(nets.create("kpnet", **kw).eval(), "kpnet", kw, CropSpec(size=32, scale=1.3), REL, first)
-    for name in ("eye", "mouth"):
-        torch.manual_seed(1)
-        save_part(part_net(name).eval(), name, tmp_path / f"landmarks.{name}.safetensors", {})
-    path = assemble(first, tmp_path / "landmarks.safetensors", ["eye", "mouth"])
+    path = assembled(tmp_path)
     gains = fit_gain(path, _toy_faces(6, np.random.default_rng(2)))
     assert set(gains) == {"eye", "mouth"}
     for name, k in (("eye", 6), ("mouth", 20)):

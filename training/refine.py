@@ -139,11 +139,11 @@ def heatmap_loss(prob: torch.Tensor, target: torch.Tensor, grid: torch.Tensor) -
 
 def train_part(data: Samples, name: str, steps: int, batch: int, lr: float, seed: int, opening_weight: float,
                noise: FrameNoise, aug: AugmentConfig, log: Path | None = None, spread_weight: float = 0.0,
-               heatmap_weight: float = 0.0, loss_kind: str = "wing") -> nn.Module:
+               heatmap_weight: float = 0.0, loss_kind: str | None = None) -> nn.Module:
     """Train the `name` part network on `data` (images loaded); returns it in eval mode (BatchNorm unfused).
     `spread_weight` > 0 adds that times the heatmaps' mean standard deviation (percent of the patch
     side) to the loss (`PatchNet.points_and_spread`), `heatmap_weight` > 0 that times `heatmap_loss`;
-    `loss_kind`: the point loss (`POINT_LOSSES`)."""
+    `loss_kind`: the point loss (`POINT_LOSSES`; None: the part's recipe)."""
     recipe = RECIPES[name]
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -158,7 +158,7 @@ def train_part(data: Samples, name: str, steps: int, batch: int, lr: float, seed
         prob = net.heatmaps(torch.from_numpy(to_tensor_batch(x)))
         out, sd = net.points_from(prob)
         target = torch.from_numpy(y)
-        loss = part_loss(out, target, recipe.pairs, opening_weight, loss_kind)
+        loss = part_loss(out, target, recipe.pairs, opening_weight, loss_kind or recipe.loss)
         if spread_weight:
             loss = loss + spread_weight * 100 * sd.mean()
         if heatmap_weight:
@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
             steps = args.steps or RECIPES[name].steps
             net = train_part(data, name, steps, args.batch, args.lr, args.seed, args.opening_weight, noise,
                              AugmentConfig(), args.out / f"curves_{name}.csv", args.spread_weight,
-                             args.heatmap_weight, args.loss or RECIPES[name].loss)
+                             args.heatmap_weight, args.loss)
             save_part(net, name, args.out / f"landmarks.{name}.safetensors",
                       {"train_set": args.train_set, "train_steps": str(steps),
                        "train_command": " ".join(["python -m training.refine", *(argv or sys.argv[1:])])})

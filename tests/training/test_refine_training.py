@@ -48,7 +48,7 @@ def test_short_training_lowers_the_loss():
     still = FrameNoise(0.0, 0.0, 0.0)
     x, y = sample_batch(data, np.arange(8), "eye", rng, still, NO_AUGMENT)
     before = part_net("eye").eval()
-    after = train_part(data, "eye", 150, 16, 5e-3, 0, 1.0, still, NO_AUGMENT)
+    after = train_part(data, "eye", 150, 16, 5e-3, 0, 1.0, still, NO_AUGMENT, loss_kind="wing")
     xt, yt = torch.from_numpy(x.astype(np.float32)[:, None] / 255), torch.from_numpy(y)
     with torch.no_grad():
         assert part_loss(after(xt), yt, (), 0) < 0.8 * part_loss(before(xt), yt, (), 0)

@@ -26,13 +26,13 @@ from vidkp.landmarks.crop import CropSpec
 from vidkp.landmarks.runtime import INPUT, OUTPUT, onnx_path
 
 
-def export_onnx(net: nn.Module, size: int) -> bytes:
-    """ONNX model (bytes) of an eval-mode network taking (n, 1, size, size) float crops; n is dynamic.
+def export_onnx(net: nn.Module, size: int, channels: int = 1) -> bytes:
+    """ONNX model (bytes) of an eval-mode network taking (n, channels, size, size) float crops; n is dynamic.
 
     Uses PyTorch's TorchScript-based exporter (needs the `onnx` package), which exports this plain
     convolutional network in a fraction of a second; its deprecation warning is silenced."""
     buf = io.BytesIO()
-    dummy = torch.zeros(1, 1, size, size)
+    dummy = torch.zeros(1, channels, size, size)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(net, (dummy,), buf, dynamo=False, input_names=[INPUT], output_names=[OUTPUT],
@@ -43,7 +43,7 @@ def export_onnx(net: nn.Module, size: int) -> bytes:
 def write_onnx(weights: str | Path) -> Path:
     """Export the checkpoint's network (BatchNorm folded) to its `.onnx` path, atomically."""
     spec = CropSpec(**json.loads(read_metadata(weights)["crop"]))
-    graph = export_onnx(nets.load(weights), spec.size)
+    graph = export_onnx(nets.load(weights), spec.size, 1 if spec.gray else 3)
     out = onnx_path(weights)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(graph)

@@ -194,11 +194,11 @@ class PatchNet(nn.Module):
     has_score = False
 
     def __init__(self, size: int = 32, points: int = 6, widths: tuple[int, int, int] = (16, 32, 64),
-                 fuse_kernel: int = 3, half_block: bool = True) -> None:
+                 fuse_kernel: int = 3, half_block: bool = True, channels: int = 1) -> None:
         super().__init__()
         w0, w1, w2 = widths
         self.points = points
-        self.stem = nn.Sequential(*_conv_bn(1, w0), *_conv_bn(w0, w1, 2), *([_PlainBlock(w1)] if half_block else []))
+        self.stem = nn.Sequential(*_conv_bn(channels, w0), *_conv_bn(w0, w1, 2), *([_PlainBlock(w1)] if half_block else []))
         self.down = nn.Sequential(*_conv_bn(w1, w2, 2), _PlainBlock(w2), _PlainBlock(w2))
         self.up = nn.Upsample(scale_factor=2, mode="nearest")
         self.fuse = nn.Sequential(*_conv_bn(w1 + w2, w1, k=fuse_kernel), nn.Conv2d(w1, points, 1))

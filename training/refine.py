@@ -85,7 +85,8 @@ class FrameNoise:
 
 def sample_batch(data: Samples, idx: np.ndarray, name: str, rng: np.random.Generator, noise: FrameNoise,
                  aug: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Augmented patches (b, S, S) uint8 and their target points (b, k, 2) in patch units."""
+    """Augmented patches (b, S, S) uint8 (or (b, S, S, 3) BGR: `PatchSpec.colour`) and their target
+    points (b, k, 2) in patch units."""
     part, spec = PARTS[name], RECIPES[name].spec
     patches, targets = [], []
     for i in idx:
@@ -98,10 +99,19 @@ def sample_batch(data: Samples, idx: np.ndarray, name: str, rng: np.random.Gener
         d = d * np.exp(z[2] * noise.scale)
         a = a + z[3] * noise.angle
         m = frame_matrices(c, d, a, spec, mirror)
-        patch = cut(data.image(i), m, spec.size)[0]
-        patches.append(photometric(patch, rng, aug))
+        patch = cut(data.image(i), m, spec.size, spec.colour)[0]
+        patches.append(photometric(patch, rng, aug, spec.colour))
         targets.append(to_patch_units(kps[:, pts], m, spec.size)[0])
     return np.stack(patches), np.stack(targets)
+
+
+def same_video(names: list[str]) -> list[np.ndarray]:
+    """For each sample, the indices of the other labelled frames of its video (names `Person_Name_VF`:
+    video V, frame F)."""
+    videos: dict[str, list[int]] = {}
+    for i, n in enumerate(names):
+        videos.setdefault(Path(n).stem[:-1], []).append(i)
+    return [np.array([j for j in videos[Path(n).stem[:-1]] if j != i], np.int64) for i, n in enumerate(names)]
 
 
 POINT_LOSSES = {
@@ -139,11 +149,14 @@ def heatmap_loss(prob: torch.Tensor, target: torch.Tensor, grid: torch.Tensor) -
 
 def train_part(data: Samples, name: str, steps: int, batch: int, lr: float, seed: int, opening_weight: float,
                noise: FrameNoise, aug: AugmentConfig, log: Path | None = None, spread_weight: float = 0.0,
-               heatmap_weight: float = 0.0, loss_kind: str | None = None) -> nn.Module:
+               heatmap_weight: float = 0.0, loss_kind: str | None = None, pair_weight: float = 0.0) -> nn.Module:
     """Train the `name` part network on `data` (images loaded); returns it in eval mode (BatchNorm unfused).
     `spread_weight` > 0 adds that times the heatmaps' mean standard deviation (percent of the patch
     side) to the loss (`PatchNet.points_and_spread`), `heatmap_weight` > 0 that times `heatmap_loss`;
-    `loss_kind`: the point loss (`POINT_LOSSES`; None: the part's recipe)."""
+    `loss_kind`: the point loss (`POINT_LOSSES`; None: the part's recipe); `pair_weight` > 0: half of
+    each batch is other frames of the other half's videos (`same_video`; the frame itself when it is
+    its video's only one), and that times the point loss on the pairs' differences (how the part
+    changes between two frames of one video) is added."""
     recipe = RECIPES[name]
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -152,13 +165,23 @@ def train_part(data: Samples, name: str, steps: int, batch: int, lr: float, seed
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
     rows, t0, running = [], time.time(), 0.0
     net.train()
+    kind, half = loss_kind or recipe.loss, batch // 2
+    others = same_video(data.names) if pair_weight else []
     for step in range(steps):
-        idx = rng.integers(0, len(data), batch)
+        if pair_weight:
+            first = rng.integers(0, len(data), half)
+            partners = [others[i][rng.integers(len(others[i]))] if len(others[i]) else i for i in first]
+            idx = np.concatenate([first, partners])
+        else:
+            idx = rng.integers(0, len(data), batch)
         x, y = sample_batch(data, idx, name, rng, noise, aug)
         prob = net.heatmaps(torch.from_numpy(to_tensor_batch(x)))
         out, sd = net.points_from(prob)
         target = torch.from_numpy(y)
-        loss = part_loss(out, target, recipe.pairs, opening_weight, loss_kind or recipe.loss)
+        loss = part_loss(out, target, recipe.pairs, opening_weight, kind)
+        if pair_weight:
+            p = out.reshape(target.shape)
+            loss = loss + pair_weight * POINT_LOSSES[kind](p[:half] - p[half:], target[:half] - target[half:])
         if spread_weight:
             loss = loss + spread_weight * 100 * sd.mean()
         if heatmap_weight:
@@ -181,7 +204,7 @@ def save_part(net: nn.Module, name: str, path: Path, metadata: dict[str, str]) -
     """Write a part network as a checkpoint (safetensors + ONNX) that `nets.load` and the runtime read."""
     recipe = RECIPES[name]
     meta = {"arch": ARCH, "arch_kwargs": json.dumps(recipe.arch_kwargs), "version": VERSION,
-            "crop": json.dumps(asdict(CropSpec(size=recipe.spec.size))), "patch": json.dumps(asdict(recipe.spec)),
+            "crop": json.dumps(asdict(CropSpec(size=recipe.spec.size, gray=not recipe.spec.colour))), "patch": json.dumps(asdict(recipe.spec)),
             "part": name, **metadata}
     save_checkpoint({k: v.contiguous() for k, v in net.state_dict().items()}, path, meta)
 
@@ -291,6 +314,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="the point loss (default: each part's recipe)")
     ap.add_argument("--patch", action="append", default=[],
                     help="PART=SIZExSIDE: another patch for a part, e.g. eye=40x0.8 (pixels, outer-eye distances)")
+    ap.add_argument("--pair-weight", type=float, default=0.0,
+                    help="weight of the loss on changes between two frames of one video")
+    ap.add_argument("--colour", action="append", default=[], help="PART: that part sees BGR patches, not gray")
     ap.add_argument("--no-gain", action="store_true", help="leave the parts without a ShapeGain")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weights", default=None, help="the first stage (default: shipped)")
@@ -306,14 +332,18 @@ def main(argv: list[str] | None = None) -> None:
     for item in args.patch:
         name, size, side = re.fullmatch(r"(\w+)=(\d+)x([\d.]+)", item).groups()
         r = RECIPES[name]
-        RECIPES[name] = replace(r, spec=PatchSpec(int(size), float(side)), arch_kwargs={**r.arch_kwargs, "size": int(size)})
+        RECIPES[name] = replace(r, spec=replace(r.spec, size=int(size), side=float(side)),
+                                arch_kwargs={**r.arch_kwargs, "size": int(size)})
+    for name in args.colour:
+        r = RECIPES[name]
+        RECIPES[name] = replace(r, spec=replace(r.spec, colour=True), arch_kwargs={**r.arch_kwargs, "channels": 3})
     for name in names:
         if not args.eval_only:
             data = splits[args.train_set].load_images()
             steps = args.steps or RECIPES[name].steps
             net = train_part(data, name, steps, args.batch, args.lr, args.seed, args.opening_weight, noise,
                              AugmentConfig(), args.out / f"curves_{name}.csv", args.spread_weight,
-                             args.heatmap_weight, args.loss)
+                             args.heatmap_weight, args.loss, args.pair_weight)
             save_part(net, name, args.out / f"landmarks.{name}.safetensors",
                       {"train_set": args.train_set, "train_steps": str(steps),
                        "train_command": " ".join(["python -m training.refine", *(argv or sys.argv[1:])])})

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from vidkp.landmarks.crop import CropSpec, apply_matrix, box_matrix, to_gray
+from vidkp.landmarks.crop import CropSpec, apply_matrix, box_matrix, to_bgr, to_gray
 from vidkp.landmarks.shape import MIRROR_PERM, BoxRelation, box_from_landmarks
 
 
@@ -39,10 +39,12 @@ class AugmentConfig:
     jpeg: float = 0.3            # probability of JPEG re-encoding
     negatives: float = 0.2       # fraction of negative (no face) samples
     erase: float = 0.0           # probability of a random rectangle painted over (occlusion; 0: no draw)
+    desaturate: float = 0.2      # colour crops only: probability of gray in all three channels
 
 
 NO_AUGMENT = AugmentConfig(jitter=0.0, scale=0.0, rotate=0.0, flip=0.0, colour=0.0, brightness=0.0,
-                           contrast=0.0, gamma=0.0, blur=0.0, lowres=0.0, noise=0.0, jpeg=0.0, negatives=0.0)
+                           contrast=0.0, gamma=0.0, blur=0.0, lowres=0.0, noise=0.0, jpeg=0.0, negatives=0.0,
+                           desaturate=0.0)
 
 
 def flip_matrix(size: int) -> np.ndarray:
@@ -84,12 +86,14 @@ def target_points(kps: np.ndarray, matrix: np.ndarray, flip: bool, size: int) ->
     return (pts / size - 0.5).astype(np.float32)
 
 
-def photometric(crop: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
-    """Colour/brightness/contrast/gamma on a BGR crop, then gray, blur, low-res, noise, JPEG."""
+def photometric(crop: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig, colour: bool = False) -> np.ndarray:
+    """Colour/brightness/contrast/gamma on a BGR crop, then gray (or with `colour` BGR, made gray in
+    all three channels with probability `cfg.desaturate`), blur, low-res, noise, JPEG."""
     x = crop.astype(np.float32)
     if crop.ndim == 3 and cfg.colour > 0:
         x *= np.exp(rng.normal(size=3) * cfg.colour).astype(np.float32)
-    g = to_gray(np.clip(x, 0, 255).astype(np.uint8)).astype(np.float32) / 255.0
+    x8 = np.clip(x, 0, 255).astype(np.uint8)
+    g = (to_bgr(x8) if colour else to_gray(x8)).astype(np.float32) / 255.0
     if cfg.contrast > 0 or cfg.brightness > 0:
         mean = float(g.mean())
         g = (g - mean) * (1 + rng.uniform(-cfg.contrast, cfg.contrast)) + mean
@@ -109,10 +113,13 @@ def photometric(crop: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) 
     if cfg.erase > 0 and rng.random() < cfg.erase:  # 0 draws nothing: the recipe's streams stay as they were
         w, h = (int(v) for v in rng.uniform(0.15, 0.4, 2) * s)
         x0, y0 = (int(v) for v in rng.integers(0, s - np.array([w, h]) + 1))
-        g[y0:y0 + h, x0:x0 + w] = rng.integers(0, 256) if rng.random() < 0.5 else rng.integers(0, 256, (h, w))
+        fill = rng.integers(0, 256) if rng.random() < 0.5 else rng.integers(0, 256, (h, w, *g.shape[2:]))
+        g[y0:y0 + h, x0:x0 + w] = fill
     if rng.random() < cfg.jpeg:
         ok, buf = cv2.imencode(".jpg", g, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 90))])
-        g = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+        g = cv2.imdecode(buf, cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE)
+    if colour and rng.random() < cfg.desaturate:
+        g = to_bgr(to_gray(g))
     return g
 
 

@@ -61,6 +61,17 @@ def test_cut_gives_gray_patches_of_the_spec_size():
     assert cut(image, mats[:0], EYE.size).shape == (0, 32, 32)
 
 
+def test_colour_patches_are_bgr_and_gray_images_repeat_their_gray():
+    image = np.random.default_rng(0).integers(0, 255, (300, 400, 3), np.uint8)
+    mats = patch_frames(np.stack([symmetric_face(), symmetric_face(10.0)]), MOUTH, EYE)
+    colour = cut(image, mats, EYE.size, colour=True)
+    assert colour.shape == (2, 32, 32, 3) and colour.dtype == np.uint8
+    np.testing.assert_array_equal(colour[..., 1], cut(image[..., 1].copy(), mats, EYE.size))  # each channel warped alike
+    gray = cut(image[..., 0].copy(), mats, EYE.size, colour=True)
+    assert (gray == gray[..., :1]).all()
+    assert cut(image, mats[:0], EYE.size, colour=True).shape == (0, 32, 32, 3)
+
+
 class Fixed:
     """A part network that outputs the same patch units for every patch."""
 

@@ -9,8 +9,8 @@ import torch
 from tests.training.test_training import REL, _toy_faces
 from training import nets
 from training.export import add_metadata
-from training.refine import (ARCH, RECIPES, FrameNoise, assemble, fit_gain, install, part_loss, sample_batch, save_part,
-                             train_part)
+from training.refine import (ARCH, RECIPES, FrameNoise, assemble, fit_gain, install, part_loss, same_video, sample_batch,
+                             save_part, train_part)
 from training.train import export
 from training.transforms import NO_AUGMENT
 from vidkp.errors import ModelError
@@ -33,6 +33,27 @@ def test_samples_are_patches_with_targets_inside():
     assert np.abs(y.mean(axis=1)).max() > 1e-3  # perturbed frames move it
 
 
+def test_a_colour_part_trains_saves_and_runs_on_bgr_patches(tmp_path, monkeypatch):
+    """`PatchSpec.colour`: the part sees BGR patches in training and at run time (ONNX input with 3 channels)."""
+    from dataclasses import replace
+
+    r = RECIPES["mouth"]
+    monkeypatch.setitem(RECIPES, "mouth", replace(r, spec=replace(r.spec, colour=True),
+                                                  arch_kwargs={**r.arch_kwargs, "channels": 3}))
+    data = _toy_faces(4, np.random.default_rng(0))
+    x, _ = sample_batch(data, np.arange(4), "mouth", np.random.default_rng(1), FrameNoise(), NO_AUGMENT)
+    assert x.shape == (4, 40, 40, 3)
+    path = assembled(tmp_path)
+    assert LandmarkModel(path).refiner.specs["mouth"].colour
+    assert json.loads(read_metadata(part_path(path, "mouth"))["crop"])["gray"] is False
+    image = np.random.default_rng(0).integers(0, 255, (120, 120, 3), np.uint8)
+    box = np.array([[30, 30, 50, 50]], np.float32)
+    plain, _ = LandmarkModel(path).predict(image, box, refine=False)
+    refined, _ = LandmarkModel(path).predict(image, box)
+    assert np.abs(refined[:, MOUTH] - plain[:, MOUTH]).max() > 1e-3
+    LandmarkModel(path).predict(image[..., 0].copy(), box)  # a gray frame feeds the colour part too
+
+
 def test_opening_term_penalises_a_closed_prediction_of_an_open_mouth():
     target = torch.zeros(1, 20, 2)
     target[0, 14, 1], target[0, 18, 1] = -0.1, 0.1  # inner-lip middles 62 and 66 apart
@@ -50,6 +71,24 @@ def test_short_training_lowers_the_loss():
     before = part_net("eye").eval()
     after = train_part(data, "eye", 150, 16, 5e-3, 0, 1.0, still, NO_AUGMENT, loss_kind="wing")
     xt, yt = torch.from_numpy(x.astype(np.float32)[:, None] / 255), torch.from_numpy(y)
+    with torch.no_grad():
+        assert part_loss(after(xt), yt, (), 0) < 0.8 * part_loss(before(xt), yt, (), 0)
+
+
+def test_same_video_lists_the_other_frames_of_each_video():
+    names = ["Ann_Lee_10.jpg", "Ann_Lee_12.jpg", "Ann_Lee_20.jpg", "Bo_Li_31.jpg", "Ann_Lee_14.jpg"]
+    others = same_video(names)
+    assert [sorted(o.tolist()) for o in others] == [[1, 4], [0, 4], [], [], [0, 1]]
+
+
+def test_pair_training_runs_on_frames_of_one_video_and_learns():
+    data = _toy_faces(8, np.random.default_rng(0))
+    data.names = [f"toy_{i // 2}_0{i % 2}.jpg" for i in range(8)]  # four videos of two frames
+    still = FrameNoise(0.0, 0.0, 0.0)
+    x, y = sample_batch(data, np.arange(8), "eye", np.random.default_rng(5), still, NO_AUGMENT)
+    xt, yt = torch.from_numpy(x.astype(np.float32)[:, None] / 255), torch.from_numpy(y)
+    before = part_net("eye").eval()
+    after = train_part(data, "eye", 300, 16, 5e-3, 0, 1.0, still, NO_AUGMENT, loss_kind="wing", pair_weight=1.0)
     with torch.no_grad():
         assert part_loss(after(xt), yt, (), 0) < 0.8 * part_loss(before(xt), yt, (), 0)
 

@@ -70,6 +70,10 @@ def test_photometric_keeps_shape_and_type():
     cfg = T.AugmentConfig(blur=1.0, lowres=1.0, noise=1.0, jpeg=1.0)
     out = T.photometric(crop, rng, cfg)
     assert out.shape == (64, 64) and out.dtype == np.uint8
+    out = T.photometric(crop, rng, T.AugmentConfig(**{**cfg.__dict__, "desaturate": 0.0}), colour=True)
+    assert out.shape == (64, 64, 3) and out.dtype == np.uint8 and (out != out[..., :1]).any()
+    gray = T.photometric(crop, rng, T.AugmentConfig(**{**cfg.__dict__, "desaturate": 1.0}), colour=True)
+    assert (gray == gray[..., :1]).all()
 
 
 def test_negative_boxes_miss_the_face():

@@ -56,6 +56,15 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return image if image.ndim == 2 else image[..., 0]
 
 
+def to_bgr(image: np.ndarray) -> np.ndarray:
+    """BGR, BGRA or gray uint8 image -> BGR uint8 image (gray repeated in all three channels)."""
+    if image.ndim == 3 and image.shape[2] == 3:
+        return image
+    if image.ndim == 3 and image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return cv2.cvtColor(image if image.ndim == 2 else image[..., 0], cv2.COLOR_GRAY2BGR)
+
+
 def apply_matrix(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Map (..., 2) points through a 2x3 affine matrix."""
     pts = np.asarray(points, dtype=np.float64)
@@ -68,6 +77,6 @@ def invert(matrix: np.ndarray) -> np.ndarray:
 
 
 def to_tensor_batch(crops: list[np.ndarray]) -> np.ndarray:
-    """List of gray uint8 crops -> float32 array (n, 1, s, s) in [0, 1]."""
+    """List of gray (s, s) or BGR (s, s, 3) uint8 crops -> float32 array (n, 1 or 3, s, s) in [0, 1]."""
     arr = np.stack(crops).astype(np.float32) / 255.0
     return arr[:, None] if arr.ndim == 3 else arr.transpose(0, 3, 1, 2)

@@ -2,7 +2,7 @@
 
 A patch is a square around the centre of a part's points (an eye's 6, the mouth's 20), rotated so
 the outer eye corners (points 36, 45) are level, of side `side` x their distance, resampled to
-`size` x `size` gray pixels. The image-right eye is mirrored left-right so that it looks like the
+`size` x `size` pixels, gray or (`PatchSpec.colour`) BGR. The image-right eye is mirrored left-right so that it looks like the
 image-left one, and one network serves both eyes. Patch points are in the networks' output units:
 patch side 1, origin at the patch centre.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vidkp.landmarks.crop import to_gray, warp
+from vidkp.landmarks.crop import to_bgr, to_gray, warp
 from vidkp.landmarks.shape import MIRROR_PERM
 
 LEFT_EYE = np.arange(36, 42)
@@ -32,6 +32,8 @@ class PatchSpec:
 
     size: int
     side: float
+    colour: bool = False
+    """BGR patches (3 channels; a gray image's gray repeated) instead of gray."""
 
 
 def eye_line(kps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -68,11 +70,13 @@ def frame_matrices(centres: np.ndarray, dists: np.ndarray, angles: np.ndarray, s
     return mats
 
 
-def cut(image: np.ndarray, mats: np.ndarray, size: int) -> np.ndarray:
-    """Gray patches (n, size, size) uint8 of `image` (BGR or gray) under matrices (n, 2, 3)."""
+def cut(image: np.ndarray, mats: np.ndarray, size: int, colour: bool = False) -> np.ndarray:
+    """Patches of `image` (BGR, BGRA or gray) under matrices (n, 2, 3): gray (n, size, size) uint8,
+    or with `colour` BGR (n, size, size, 3)."""
     if len(mats) == 0:
-        return np.zeros((0, size, size), np.uint8)
-    return np.stack([to_gray(warp(image, m, size)) for m in mats])
+        return np.zeros((0, size, size, 3) if colour else (0, size, size), np.uint8)
+    convert = to_bgr if colour else to_gray
+    return np.stack([convert(warp(image, m, size)) for m in mats])
 
 
 def to_patch_units(points: np.ndarray, mats: np.ndarray, size: int) -> np.ndarray:

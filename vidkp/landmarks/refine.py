@@ -69,7 +69,8 @@ class ShapeGain:
 
 
 class Refiner:
-    """Part networks (`PointNetwork`-like: patches (n, 1, S, S) float32 in [0, 1] -> (n, 2k) patch units)
+    """Part networks (`PointNetwork`-like: patches (n, 1 or 3 (`PatchSpec.colour`), S, S) float32 in
+    [0, 1] -> (n, 2k) patch units)
     with their patch specs and optional `ShapeGain`s, by part name (`PARTS`)."""
 
     def __init__(self, networks: dict, specs: dict[str, PatchSpec], gains: dict[str, ShapeGain] | None = None) -> None:
@@ -92,8 +93,8 @@ class Refiner:
     def units(self, image: np.ndarray, name: str, mats: np.ndarray, gain: bool = True) -> np.ndarray:
         """Points (m, k, 2) in patch units of part `name` in the patches of `image` under `mats`
         (m, 2, 3), with the part's `ShapeGain` when it has one and `gain`."""
-        net, k, size = self.networks[name], len(PARTS[name].points), self.specs[name].size
-        patches = cut(image, mats, size)
+        net, k, spec = self.networks[name], len(PARTS[name].points), self.specs[name]
+        patches = cut(image, mats, spec.size, spec.colour)
         out = np.concatenate([net(to_tensor_batch(patches[i:i + MAX_BATCH]))
                               for i in range(0, len(patches), MAX_BATCH)]).reshape(-1, k, 2)
         return self.gains[name](out) if gain and name in self.gains else out

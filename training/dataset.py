@@ -22,6 +22,11 @@ def person_of(name: str) -> str:
     return Path(name).stem.rsplit("_", 1)[0]
 
 
+def video_of(name: str) -> str:
+    """`Person_Name_VF.jpg` -> `Person_Name_V` (the labelled frames F of one video V share it)."""
+    return Path(name).stem[:-1]
+
+
 def turn(kps: np.ndarray) -> np.ndarray:
     """How far each face (n, 68, 2) is turned left or right: the nose tip's offset from the jaw
     ends' midpoint along the eye line, in jaw widths (0 frontal, about +-0.5 in profile)."""

@@ -25,7 +25,7 @@ import numpy as np
 from training import baselines  # noqa: F401  (registers the write-ups' baseline nets)
 from training import fidelity
 from training.boxfit import match
-from training.dataset import Samples, make_splits
+from training.dataset import Samples, make_splits, video_of
 from training.metrics import summarize
 from training.speed import AVERAGING, ms_per_face
 from training.train import udacity_rescale
@@ -78,10 +78,14 @@ def dlib_end_to_end(data: Samples, upsample: int = 1) -> tuple[np.ndarray, np.nd
     return out, found
 
 
-def scored(pred: np.ndarray, gt: np.ndarray, found: np.ndarray | None = None) -> dict:
-    """NME summary and shape fidelity of predictions (n, 68, 2) against labels (n, 68, 2)."""
+def scored(pred: np.ndarray, gt: np.ndarray, found: np.ndarray | None = None, videos: list[str] | None = None) -> dict:
+    """NME summary and shape fidelity of predictions (n, 68, 2) against labels (n, 68, 2); with the
+    faces' `videos` (`training.dataset.video_of`) also the fidelity within videos (keys `within_...`,
+    `training.fidelity.within_videos`)."""
     found = np.ones(len(gt), bool) if found is None else found
-    return {**summarize(pred, gt, found), **fidelity.fidelity(pred, gt, found)}
+    within = {} if videos is None else fidelity.within_videos(pred, gt, videos, found)
+    return {**summarize(pred, gt, found), **fidelity.fidelity(pred, gt, found),
+            **{f"within_{k}": v for k, v in within.items()}}
 
 
 def predict(model: LandmarkModel, data: Samples, boxes: np.ndarray, mirror: bool = False,
@@ -121,6 +125,7 @@ def evaluate(weights: list[str | Path], data_dir: str | Path, sets: list[str], s
     rows = []
     for name in sets:
         data = splits[name].load_images()
+        videos = [video_of(n) for n in data.names]
         for w in weights:
             landmarker = FaceLandmarker(w) if face_tests else FaceLandmarker(w, accept_score=0.0, max_shift_error=None)
             model = landmarker.model
@@ -129,19 +134,19 @@ def evaluate(weights: list[str | Path], data_dir: str | Path, sets: list[str], s
             for averaging, (mirror, jitter) in AVERAGING.items():
                 suffix = "" if averaging == "none" else f", {averaging} averaged"
                 rows.append({**base, "setting": "landmarks (GT-derived box)" + suffix, "averaging": averaging,
-                             **scored(predict(model, data, gt_boxes, mirror, jitter), data.keypoints)})
+                             **scored(predict(model, data, gt_boxes, mirror, jitter), data.keypoints, videos=videos)})
             if "--recipe udacity" in read_metadata(w).get("train_command", ""):
                 rows.append({**base, "setting": "whole image (write-up framing, no detector)", "averaging": "none",
-                             **scored(predict_whole_image(model, data), data.keypoints)})
+                             **scored(predict_whole_image(model, data), data.keypoints, videos=videos)})
             pts, found = end_to_end(landmarker, data)
             setting = "end-to-end (FaceLandmarker.detect)" + ("" if face_tests else ", no face tests")
             rows.append({**base, "setting": setting, "averaging": "mirror+jitter",
-                         **scored(pts, data.keypoints, found)})
+                         **scored(pts, data.keypoints, found, videos)})
         if dlib:
             pts, found = dlib_end_to_end(data)
             rows.append({"model": "dlib 68-point (reference)", "weights": "", "set": name,
                          "setting": "end-to-end (HOG detector, upsample 1)", "averaging": "",
-                         **scored(pts, data.keypoints, found)})
+                         **scored(pts, data.keypoints, found, videos)})
     if speed:
         img = splits["holdout"].image(0)
         box = box_from_landmarks(splits["holdout"].keypoints[0], model_relation(weights[0]))[0]

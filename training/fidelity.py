@@ -15,6 +15,10 @@ shape). Closed eyes: the eye aspect ratio (EAR, mean over both eyes of (|37-41| 
 (2 |36-39|) and its twin) under 0.2 marks an eye pair closed; `closed_recall` is the share of
 labelled-closed faces also predicted closed, `closed_false` the share of labelled-open faces
 predicted closed.
+
+Within videos (`within_videos`): the same measures less each video's mean, so that only how one
+person's face changes counts; the slope of predicted on labelled is the share of a labelled change
+that the points keep (what `benchmarks.expression_video` measures on clips).
 """
 from __future__ import annotations
 
@@ -94,11 +98,38 @@ def fidelity(pred: np.ndarray, gt: np.ndarray, found: np.ndarray | None = None) 
     return out
 
 
+def within_videos(pred: np.ndarray, gt: np.ndarray, videos: list[str], found: np.ndarray | None = None
+                  ) -> dict[str, float]:
+    """Fidelity within videos of predicted points (n, 68, 2) against labels (n, 68, 2), the faces
+    grouped by `videos` (n,) keys: each measure less its video's mean over the found faces (videos
+    with at least 2), then `<measure>_r`, `<measure>_spread` (`pearson_and_spread`) and
+    `<measure>_slope` (least-squares slope of predicted on labelled: 1 keeps the whole change)."""
+    found = np.isfinite(pred).all(axis=(1, 2)) if found is None else np.asarray(found, bool)
+    p, g = np.asarray(pred, np.float64)[found], np.asarray(gt, np.float64)[found]
+    keys = np.asarray(videos)[found]
+    _, group, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    keep = counts[group] >= 2
+    mp, mg = measures(p, interocular(p)), measures(g, interocular(g))
+    out: dict[str, float] = {}
+    for name in MEASURES:
+        x, y = (v - np.bincount(group, v)[group] / counts[group] for v in (mg[name], mp[name]))
+        x, y = x[keep], y[keep]
+        out[f"{name}_r"], out[f"{name}_spread"] = pearson_and_spread(y, x)
+        out[f"{name}_slope"] = float((x * y).sum() / (x * x).sum()) if (x * x).sum() > 0 else float("nan")
+    return out
+
+
+WITHIN_SHOWN = ("inner_lip_gap", "outer_lip_height", "eye_opening")
+"""The measures whose within-video slope `table` shows."""
+
+
 def table(rows: list[dict]) -> str:
-    """Markdown table of the fidelity keys of evaluation rows (r / spread per measure)."""
-    head = ["model", "set", "setting", "n", *MEASURES, "closed eyes found closed", "open eyes called closed"]
+    """Markdown table of the fidelity keys of evaluation rows (r / spread per measure), with the
+    within-video slopes of `WITHIN_SHOWN` where a row has them."""
+    head = ["model", "set", "setting", "n", *MEASURES, "closed eyes found closed", "open eyes called closed",
+            "within videos: share kept"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head),
-             "| | | | | " + " | ".join("r / spread" for _ in MEASURES) + " | | |"]
+             "| | | | | " + " | ".join("r / spread" for _ in MEASURES) + " | | | " + " / ".join(WITHIN_SHOWN) + " |"]
     for r in rows:
         if "inner_lip_gap_r" not in r:
             continue
@@ -107,5 +138,7 @@ def table(rows: list[dict]) -> str:
         cells += [f"{r[f'{m}_r']:.2f} / {r[f'{m}_spread']:.2f}" for m in MEASURES]
         cells.append(f"{round(r['closed_recall'] * r['closed_n'])} of {r['closed_n']}" if r["closed_n"] else "-")
         cells.append(f"{100 * r['closed_false']:.1f}%")
+        shown = [r.get(f"within_{m}_slope") for m in WITHIN_SHOWN]
+        cells.append(" / ".join(f"{v:.2f}" for v in shown) if None not in shown else "-")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

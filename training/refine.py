@@ -33,10 +33,10 @@ from safetensors import safe_open
 from torch import nn
 
 from training import nets
-from training.dataset import Samples, make_splits
+from training.dataset import Samples, make_splits, video_of
 from training.evaluate import predict, scored
 from training.export import add_metadata, save_checkpoint
-from training.fidelity import fidelity
+from training.fidelity import fidelity, within_videos
 from training.fidelity import table as fidelity_table
 from training.train import wing_loss
 from training.transforms import AugmentConfig, photometric
@@ -61,6 +61,9 @@ class PartRecipe:
     loss: str = "wing"
     """The point loss (`POINT_LOSSES`)."""
     steps: int = 6000
+    gain_spread: str = "faces"
+    """Which spread of the training people the part's `ShapeGain` matches (`fit_gain`): "faces"
+    (across faces) or "videos" (within videos: how one person's part changes)."""
 
 
 RECIPES = {
@@ -69,7 +72,7 @@ RECIPES = {
                       ((1, 5), (2, 4)), loss="l2"),
     "mouth": PartRecipe(PatchSpec(size=40, side=1.0),
                         {"size": 40, "points": 20, "widths": [16, 24, 48], "fuse_kernel": 1, "half_block": False},
-                        ((13, 19), (14, 18), (15, 17), (2, 10), (3, 9), (4, 8))),
+                        ((13, 19), (14, 18), (15, 17), (2, 10), (3, 9), (4, 8)), gain_spread="videos"),
 }
 
 
@@ -106,12 +109,11 @@ def sample_batch(data: Samples, idx: np.ndarray, name: str, rng: np.random.Gener
 
 
 def same_video(names: list[str]) -> list[np.ndarray]:
-    """For each sample, the indices of the other labelled frames of its video (names `Person_Name_VF`:
-    video V, frame F)."""
+    """For each sample, the indices of the other labelled frames of its video (`video_of`)."""
     videos: dict[str, list[int]] = {}
     for i, n in enumerate(names):
-        videos.setdefault(Path(n).stem[:-1], []).append(i)
-    return [np.array([j for j in videos[Path(n).stem[:-1]] if j != i], np.int64) for i, n in enumerate(names)]
+        videos.setdefault(video_of(n), []).append(i)
+    return [np.array([j for j in videos[video_of(n)] if j != i], np.int64) for i, n in enumerate(names)]
 
 
 POINT_LOSSES = {
@@ -252,7 +254,8 @@ def fit_gain(weights: str | Path, data: Samples) -> dict[str, ShapeGain]:
     """`ShapeGain`s of an assembled model's parts from its single-pass points on `data` (the training
     people, label-derived boxes): the mean centred part shapes of the networks' outputs and of the
     labels in the same patches (both eyes, the mouth and its mirror image), then for each of the
-    `GAIN_MEASURES` the scale 1 / that measure's spread once the means are corrected."""
+    `GAIN_MEASURES` the scale 1 / that measure's spread once the means are corrected, across faces
+    or within videos as the part's recipe says (`PartRecipe.gain_spread`)."""
     model = without_gain(LandmarkModel(weights))
     ref, boxes, dx = model.refiner, model.box_from_landmarks(data.keypoints), np.array([model.label_x_offset, 0.0])
     units: dict[str, list] = {n: [] for n in ref.networks}
@@ -272,13 +275,18 @@ def fit_gain(weights: str | Path, data: Samples) -> dict[str, ShapeGain]:
         return (a - a.mean(axis=1, keepdims=True)).mean(axis=0)
 
     gains = {n: ShapeGain(centred_mean(units[n]), centred_mean(labels[n]), np.ones(2)) for n in ref.networks}
-    kept = fidelity(predict(LandmarkModel(weights, refiner=Refiner(ref.networks, ref.specs, gains)), data, boxes),
-                    data.keypoints)
+    pred = predict(LandmarkModel(weights, refiner=Refiner(ref.networks, ref.specs, gains)), data, boxes)
+    kept = {"faces": fidelity(pred, data.keypoints),
+            "videos": within_videos(pred, data.keypoints, [video_of(n) for n in data.names])}
     out = {}
     for name, g in gains.items():
         scale = np.ones((len(PARTS[name].points), 2))
+        spread = kept[RECIPES[name].gain_spread]
         for points, axis, measure in GAIN_MEASURES[name]:
-            scale[points, axis] = 1.0 / kept[f"{measure}_spread"]
+            if not spread[f"{measure}_spread"] > 0:
+                raise ValueError(f"cannot fit the {name} gain: no {RECIPES[name].gain_spread} spread of {measure} "
+                                 "(a within-video gain needs videos with two or more labelled frames)")
+            scale[points, axis] = 1.0 / spread[f"{measure}_spread"]
         out[name] = replace(g, scale=scale)
     return out
 
@@ -292,7 +300,8 @@ def score_refinement(weights: str | Path, data: Samples) -> list[dict]:
     rows = [("first stage", predict(model, data, boxes, refine=False)),
             ("refined, no gain", predict(without_gain(model), data, boxes)),
             ("refined", predict(model, data, boxes))]
-    return [{"model": name, **setting, **scored(p, data.keypoints)} for name, p in rows]
+    videos = [video_of(n) for n in data.names]
+    return [{"model": name, **setting, **scored(p, data.keypoints, videos=videos)} for name, p in rows]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -316,6 +325,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="PART=SIZExSIDE: another patch for a part, e.g. eye=40x0.8 (pixels, outer-eye distances)")
     ap.add_argument("--pair-weight", type=float, default=0.0,
                     help="weight of the loss on changes between two frames of one video")
+    ap.add_argument("--gain-spread", action="append", default=[],
+                    help="PART=faces|videos: which spread that part's gain matches (default: each part's recipe)")
     ap.add_argument("--colour", action="append", default=[], help="PART: that part sees BGR patches, not gray")
     ap.add_argument("--no-gain", action="store_true", help="leave the parts without a ShapeGain")
     ap.add_argument("--threads", type=int, default=1)
@@ -334,6 +345,9 @@ def main(argv: list[str] | None = None) -> None:
         r = RECIPES[name]
         RECIPES[name] = replace(r, spec=replace(r.spec, size=int(size), side=float(side)),
                                 arch_kwargs={**r.arch_kwargs, "size": int(size)})
+    for item in args.gain_spread:
+        name, spread = re.fullmatch(r"(\w+)=(faces|videos)", item).groups()
+        RECIPES[name] = replace(RECIPES[name], gain_spread=spread)
     for name in args.colour:
         r = RECIPES[name]
         RECIPES[name] = replace(r, spec=replace(r.spec, colour=True), arch_kwargs={**r.arch_kwargs, "channels": 3})

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from training.fidelity import eye_aspect_ratio, fidelity, measures, pearson_and_spread
+from training.fidelity import eye_aspect_ratio, fidelity, measures, pearson_and_spread, within_videos
 
 
 def _face(lip_gap: float = 10.0, eye_open: float = 10.0, brow: float = 20.0) -> np.ndarray:
@@ -91,3 +91,31 @@ def test_fidelity_leaves_out_faces_not_found():
     f = fidelity(pred, gt, found=np.array([True, True, True, False]))
     assert f["inner_lip_gap_r"] == pytest.approx(1.0)
     assert fidelity(pred, gt)["inner_lip_gap_spread"] == pytest.approx(1.0)  # NaN rows found-masked by default
+
+
+def test_within_videos_scores_only_changes_inside_each_video():
+    """Two videos whose mouths differ by identity (gaps around 5 and 25 px) and change by +-4 px inside:
+    a prediction that knows each video's mean but keeps half of each change has slope 0.5 and r 1;
+    a video with one frame counts for nothing."""
+    gaps = {"a": [1.0, 5.0, 9.0], "b": [21.0, 25.0, 29.0], "c": [50.0]}
+    videos = [v for v, g in gaps.items() for _ in g]
+    label = np.stack([_face(lip_gap=g) for v in gaps for g in gaps[v]])
+    half = np.stack([_face(lip_gap=np.mean(gaps[v]) + (g - np.mean(gaps[v])) / 2) for v in gaps for g in gaps[v]])
+    w = within_videos(half, label, videos)
+    assert w["inner_lip_gap_slope"] == pytest.approx(0.5)
+    assert w["inner_lip_gap_r"] == pytest.approx(1.0)
+    assert w["inner_lip_gap_spread"] == pytest.approx(0.5)
+    assert within_videos(label, label, videos)["inner_lip_gap_slope"] == pytest.approx(1.0)
+    lost = half.copy()
+    lost[-1] = np.nan  # an unfound face leaves its video out, not the set
+    assert within_videos(lost, label, videos)["inner_lip_gap_slope"] == pytest.approx(0.5)
+
+
+def test_table_shows_within_video_shares_where_a_row_has_them():
+    from training.fidelity import table
+
+    label = np.stack([_face(lip_gap=g, eye_open=e) for g, e in ((4, 8), (10, 10), (16, 12), (6, 9))])
+    row = {"model": "m", "set": "val", "setting": "s", "n": 4, **fidelity(label, label)}
+    with_videos = {**row, **{f"within_{k}": v for k, v in within_videos(label, label, ["a", "a", "b", "b"]).items()}}
+    lines = table([row, with_videos]).splitlines()
+    assert lines[3].endswith("| - |") and lines[4].endswith("| 1.00 / 1.00 / 1.00 |")

@@ -122,7 +122,9 @@ def test_assembled_model_refines_only_eyes_and_mouth(tmp_path):
 
 def test_fitted_gains_are_centred_shapes_that_the_runtime_loads(tmp_path):
     path = assembled(tmp_path)
-    gains = fit_gain(path, _toy_faces(6, np.random.default_rng(2)))
+    data = _toy_faces(6, np.random.default_rng(2))
+    data.names = [f"toy_{i // 2}_0{i % 2}.jpg" for i in range(6)]  # three videos of two frames
+    gains = fit_gain(path, data)
     assert set(gains) == {"eye", "mouth"}
     for name, k in (("eye", 6), ("mouth", 20)):
         g = gains[name]
@@ -135,6 +137,24 @@ def test_fitted_gains_are_centred_shapes_that_the_runtime_loads(tmp_path):
     assert np.ptp(inner) == 0 and np.ptp(outer) == 0  # one scale per lip group
     loaded = LandmarkModel(path).refiner.gains
     np.testing.assert_allclose(loaded["mouth"].label_mean, gains["mouth"].label_mean, atol=1e-5)
+
+
+def test_a_gain_fitted_within_videos_matches_how_one_face_changes(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    path = assembled(tmp_path)
+    data = _toy_faces(8, np.random.default_rng(2))
+    data.names = [f"toy_{i // 2}_0{i % 2}.jpg" for i in range(8)]  # four videos of two frames
+    assert RECIPES["mouth"].gain_spread == "videos" and RECIPES["eye"].gain_spread == "faces"
+    videos = fit_gain(path, data)
+    monkeypatch.setitem(RECIPES, "mouth", replace(RECIPES["mouth"], gain_spread="faces"))
+    faces = fit_gain(path, data)
+    np.testing.assert_array_equal(videos["eye"].scale, faces["eye"].scale)  # the eye's recipe says faces in both
+    assert np.isfinite(videos["mouth"].scale).all() and not np.allclose(videos["mouth"].scale, faces["mouth"].scale)
+    monkeypatch.setitem(RECIPES, "mouth", replace(RECIPES["mouth"], gain_spread="videos"))
+    data.names = [f"toy_{i}_00.jpg" for i in range(8)]  # every video one frame: nothing to fit within
+    with pytest.raises(ValueError, match="within-video gain needs videos"):
+        fit_gain(path, data)
 
 
 def test_a_missing_part_file_is_refused(tmp_path):

@@ -138,7 +138,7 @@ def table(rows: list[dict]) -> str:
         cells += [f"{r[f'{m}_r']:.2f} / {r[f'{m}_spread']:.2f}" for m in MEASURES]
         cells.append(f"{round(r['closed_recall'] * r['closed_n'])} of {r['closed_n']}" if r["closed_n"] else "-")
         cells.append(f"{100 * r['closed_false']:.1f}%")
-        shown = [r.get(f"within_{m}_slope") for m in WITHIN_SHOWN]
-        cells.append(" / ".join(f"{v:.2f}" for v in shown) if None not in shown else "-")
+        shown = [r.get(f"within_{m}_slope", float("nan")) for m in WITHIN_SHOWN]
+        cells.append(" / ".join(f"{v:.2f}" for v in shown) if np.isfinite(shown).all() else "-")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

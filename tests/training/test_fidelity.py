@@ -117,5 +117,7 @@ def test_table_shows_within_video_shares_where_a_row_has_them():
     label = np.stack([_face(lip_gap=g, eye_open=e) for g, e in ((4, 8), (10, 10), (16, 12), (6, 9))])
     row = {"model": "m", "set": "val", "setting": "s", "n": 4, **fidelity(label, label)}
     with_videos = {**row, **{f"within_{k}": v for k, v in within_videos(label, label, ["a", "a", "b", "b"]).items()}}
-    lines = table([row, with_videos]).splitlines()
+    single = {**row, **{f"within_{k}": v for k, v in within_videos(label, label, ["a", "b", "c", "d"]).items()}}
+    lines = table([row, with_videos, single]).splitlines()
     assert lines[3].endswith("| - |") and lines[4].endswith("| 1.00 / 1.00 / 1.00 |")
+    assert lines[5].endswith("| - |")  # no video with two frames: nothing to show

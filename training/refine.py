@@ -1,15 +1,18 @@
 """Train the refinement stage (`vidkp.landmarks.refine`): one network for the eyes, one for the mouth.
 
     python -m training.refine DATA --out runs/refine [--parts eye,mouth] [--train-set train] [--steps N]
-        [--loss wing|l1|l2] [--weights FIRST_STAGE] [--install models/landmarks_default.safetensors]
+        [--loss wing|l1|l2] [--gain-spread PART=faces|videos] [--weights FIRST_STAGE]
+        [--install models/landmarks_default.safetensors]
 
 Each network learns its part's points from patches framed as inference frames them
 (`vidkp.landmarks.patches`), from the labelled points with the frame moved, scaled and turned at
 random by about what the first stage's points are off, then the photometric changes of
 `training.transforms`. Loss (the part's `RECIPES` entry, or `--loss`: `POINT_LOSSES`) on the
 points plus the same on the openings (eyelid and lip pairs), both in percent of the patch side.
-Then each part's `ShapeGain` is fitted on the training people (`fit_gain`; `--no-gain` leaves it
-out) and stored in the part's metadata. Last, the first stage (`--weights`) is run on the
+Then each part's `ShapeGain` is fitted on the training people (`fit_gain`: the eyes' spread across
+faces, the mouth's within videos, `--gain-spread`; `--no-gain` leaves it out) and stored in the part's
+metadata. Arms of the experiment records: `--colour PART` (BGR patches), `--pair-weight` (a loss on the
+change between two frames of one video), `--patch`, `--noise`. Last, the first stage (`--weights`) is run on the
 validation people from label-derived boxes and scored alone, refined without the gains and with them.
 Writes `<out>/landmarks.<part>.safetensors` (+ `.onnx`) for each part, `<out>/landmarks.safetensors`
 (+ `.onnx`: the first stage, its metadata listing the parts; a model `LandmarkModel` loads whole),
@@ -206,8 +209,8 @@ def save_part(net: nn.Module, name: str, path: Path, metadata: dict[str, str]) -
     """Write a part network as a checkpoint (safetensors + ONNX) that `nets.load` and the runtime read."""
     recipe = RECIPES[name]
     meta = {"arch": ARCH, "arch_kwargs": json.dumps(recipe.arch_kwargs), "version": VERSION,
-            "crop": json.dumps(asdict(CropSpec(size=recipe.spec.size, gray=not recipe.spec.colour))), "patch": json.dumps(asdict(recipe.spec)),
-            "part": name, **metadata}
+            "crop": json.dumps(asdict(CropSpec(size=recipe.spec.size, gray=not recipe.spec.colour))),
+            "patch": json.dumps(asdict(recipe.spec)), "part": name, **metadata}
     save_checkpoint({k: v.contiguous() for k, v in net.state_dict().items()}, path, meta)
 
 
@@ -327,7 +330,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="weight of the loss on changes between two frames of one video")
     ap.add_argument("--gain-spread", action="append", default=[],
                     help="PART=faces|videos: which spread that part's gain matches (default: each part's recipe)")
-    ap.add_argument("--colour", action="append", default=[], help="PART: that part sees BGR patches, not gray")
+    ap.add_argument("--colour", action="append", default=[], choices=sorted(RECIPES),
+                    help="PART: that part sees BGR patches, not gray")
     ap.add_argument("--no-gain", action="store_true", help="leave the parts without a ShapeGain")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weights", default=None, help="the first stage (default: shipped)")
@@ -341,13 +345,18 @@ def main(argv: list[str] | None = None) -> None:
     names = [p for p in args.parts.split(",") if p]
     noise = FrameNoise(**json.loads(args.noise))
     for item in args.patch:
-        name, size, side = re.fullmatch(r"(\w+)=(\d+)x([\d.]+)", item).groups()
+        m = re.fullmatch(r"(eye|mouth)=(\d+)x([\d.]+)", item)
+        if not m:
+            ap.error(f"--patch expects PART=SIZExSIDE with PART eye or mouth, e.g. eye=40x0.8; got {item!r}")
+        name, size, side = m.groups()
         r = RECIPES[name]
         RECIPES[name] = replace(r, spec=replace(r.spec, size=int(size), side=float(side)),
                                 arch_kwargs={**r.arch_kwargs, "size": int(size)})
     for item in args.gain_spread:
-        name, spread = re.fullmatch(r"(\w+)=(faces|videos)", item).groups()
-        RECIPES[name] = replace(RECIPES[name], gain_spread=spread)
+        m = re.fullmatch(r"(eye|mouth)=(faces|videos)", item)
+        if not m:
+            ap.error(f"--gain-spread expects PART=faces or PART=videos with PART eye or mouth; got {item!r}")
+        RECIPES[m[1]] = replace(RECIPES[m[1]], gain_spread=m[2])
     for name in args.colour:
         r = RECIPES[name]
         RECIPES[name] = replace(r, spec=replace(r.spec, colour=True), arch_kwargs={**r.arch_kwargs, "channels": 3})

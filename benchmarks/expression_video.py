@@ -33,8 +33,8 @@ import torch
 
 from benchmarks.gtvideo import GTClip
 from benchmarks.track_bench import Method, dlib_hog68, run_method, vidkp_tracking
-from training.dataset import make_splits
-from training.fidelity import measures
+from training.dataset import make_splits, video_of
+from training.fidelity import centred_within, measures, slope
 from vidkp.landmarks import LandmarkModel
 
 SIZE = (640, 360)
@@ -51,8 +51,7 @@ def video_frames(data_dir: Path, people: str) -> dict[str, list[tuple[str, np.nd
     s = splits[people]
     videos: dict[str, list] = defaultdict(list)
     for i in range(len(s)):
-        stem = Path(s.names[i]).stem
-        videos[stem[:-1]].append((stem, s.image(i), s.keypoints[i].astype(np.float64)))
+        videos[video_of(s.names[i])].append((Path(s.names[i]).stem, s.image(i), s.keypoints[i].astype(np.float64)))
     return {k: sorted(v, key=lambda f: f[0]) for k, v in sorted(videos.items()) if len(v) >= 3}
 
 
@@ -101,15 +100,12 @@ def matched_points(truth: np.ndarray, outs: list) -> np.ndarray:
 
 def kept_share(pred: list[np.ndarray], label: list[np.ndarray]) -> float:
     """Pooled least-squares slope of `pred` on `label` over clips, each clip's means removed
-    (frames where pred is NaN left out); NaN when the labels do not change."""
-    num = den = 0.0
-    for p, y in zip(pred, label):
-        ok = np.isfinite(p)
-        if ok.sum() < 2:
-            continue
-        dp, dy = p[ok] - p[ok].mean(), y[ok] - y[ok].mean()
-        num, den = num + float(dp @ dy), den + float(dy @ dy)
-    return num / den if den > 0 else float("nan")
+    (frames where pred is NaN left out; `training.fidelity.centred_within`); NaN when the labels do
+    not change."""
+    if not label:
+        return float("nan")
+    groups = np.concatenate([np.full(len(y), c) for c, y in enumerate(label)])
+    return slope(*centred_within(np.concatenate(pred), np.concatenate(label), groups))
 
 
 def evaluate_method(method: Method, clips: list[tuple[GTClip, np.ndarray]], tmp: Path) -> dict[str, float]:

@@ -98,24 +98,39 @@ def fidelity(pred: np.ndarray, gt: np.ndarray, found: np.ndarray | None = None) 
     return out
 
 
+def centred_within(pred: np.ndarray, label: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values (n,) of `pred` and `label` less their group's means (`groups` (n,) keys), over the pairs
+    where both are finite, in groups with at least 2 such pairs: two arrays (m,)."""
+    ok = np.isfinite(pred) & np.isfinite(label)
+    x, y = np.asarray(label, np.float64)[ok], np.asarray(pred, np.float64)[ok]
+    _, group, counts = np.unique(np.asarray(groups)[ok], return_inverse=True, return_counts=True)
+    x, y = (v - np.bincount(group, v, len(counts))[group] / counts[group] for v in (x, y))
+    keep = counts[group] >= 2
+    return y[keep], x[keep]
+
+
+def slope(pred: np.ndarray, label: np.ndarray) -> float:
+    """Least-squares slope (through 0) of `pred` on `label` (n,): the share of a labelled change that
+    `pred` keeps; NaN when the labels do not change."""
+    den = float(label @ label)
+    return float(pred @ label) / den if den > 0 else float("nan")
+
+
 def within_videos(pred: np.ndarray, gt: np.ndarray, videos: list[str], found: np.ndarray | None = None
                   ) -> dict[str, float]:
     """Fidelity within videos of predicted points (n, 68, 2) against labels (n, 68, 2), the faces
     grouped by `videos` (n,) keys: each measure less its video's mean over the found faces (videos
-    with at least 2), then `<measure>_r`, `<measure>_spread` (`pearson_and_spread`) and
-    `<measure>_slope` (least-squares slope of predicted on labelled: 1 keeps the whole change)."""
+    with at least 2, `centred_within`), then `<measure>_r`, `<measure>_spread` (`pearson_and_spread`)
+    and `<measure>_slope` (`slope`: 1 keeps the whole change)."""
     found = np.isfinite(pred).all(axis=(1, 2)) if found is None else np.asarray(found, bool)
     p, g = np.asarray(pred, np.float64)[found], np.asarray(gt, np.float64)[found]
     keys = np.asarray(videos)[found]
-    _, group, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    keep = counts[group] >= 2
     mp, mg = measures(p, interocular(p)), measures(g, interocular(g))
     out: dict[str, float] = {}
     for name in MEASURES:
-        x, y = (v - np.bincount(group, v)[group] / counts[group] for v in (mg[name], mp[name]))
-        x, y = x[keep], y[keep]
+        y, x = centred_within(mp[name], mg[name], keys)
         out[f"{name}_r"], out[f"{name}_spread"] = pearson_and_spread(y, x)
-        out[f"{name}_slope"] = float((x * y).sum() / (x * x).sum()) if (x * x).sum() > 0 else float("nan")
+        out[f"{name}_slope"] = slope(y, x)
     return out
 
 

@@ -11,9 +11,10 @@ random by about what the first stage's points are off, then the photometric chan
 points plus the same on the openings (eyelid and lip pairs), both in percent of the patch side.
 Then each part's `ShapeGain` is fitted on the training people (`fit_gain`: the eyes' spread across
 faces, the mouth's within videos, `--gain-spread`; `--no-gain` leaves it out) and stored in the part's
-metadata. Arms of the experiment records: `--colour PART` (BGR patches), `--pair-weight` (a loss on the
-change between two frames of one video), `--patch`, `--noise`. Last, the first stage (`--weights`) is run on the
-validation people from label-derived boxes and scored alone, refined without the gains and with them.
+metadata. Arms of the experiment records: `--colour PART` (BGR patches), `--pair-weight` (a loss on
+the change between two frames of one video), `--patch`, `--noise`. Last, the first stage (`--weights`)
+is run on the validation people from label-derived boxes and scored alone, refined without the gains
+and with them.
 Writes `<out>/landmarks.<part>.safetensors` (+ `.onnx`) for each part, `<out>/landmarks.safetensors`
 (+ `.onnx`: the first stage, its metadata listing the parts; a model `LandmarkModel` loads whole),
 `<out>/curves_<part>.csv` and `<out>/eval.json`; `--install` then copies the parts beside a
@@ -345,7 +346,7 @@ def main(argv: list[str] | None = None) -> None:
     names = [p for p in args.parts.split(",") if p]
     noise = FrameNoise(**json.loads(args.noise))
     for item in args.patch:
-        m = re.fullmatch(r"(eye|mouth)=(\d+)x([\d.]+)", item)
+        m = re.fullmatch(rf"({'|'.join(RECIPES)})=(\d+)x([\d.]+)", item)
         if not m:
             ap.error(f"--patch expects PART=SIZExSIDE with PART eye or mouth, e.g. eye=40x0.8; got {item!r}")
         name, size, side = m.groups()
@@ -353,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
         RECIPES[name] = replace(r, spec=replace(r.spec, size=int(size), side=float(side)),
                                 arch_kwargs={**r.arch_kwargs, "size": int(size)})
     for item in args.gain_spread:
-        m = re.fullmatch(r"(eye|mouth)=(faces|videos)", item)
+        m = re.fullmatch(rf"({'|'.join(RECIPES)})=(faces|videos)", item)
         if not m:
             ap.error(f"--gain-spread expects PART=faces or PART=videos with PART eye or mouth; got {item!r}")
         RECIPES[m[1]] = replace(RECIPES[m[1]], gain_spread=m[2])

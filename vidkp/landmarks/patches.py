@@ -3,8 +3,8 @@
 A patch is a square around the centre of a part's points (an eye's 6, the mouth's 20), rotated so
 the outer eye corners (points 36, 45) are level, of side `side` x their distance, resampled to
 `size` x `size` pixels, gray or (`PatchSpec.colour`) BGR. The image-right eye is mirrored
-left-right so that it looks like the image-left one, and one network serves both eyes. Patch points are in the networks' output units:
-patch side 1, origin at the patch centre.
+left-right so that it looks like the image-left one, and one network serves both eyes. Patch points
+are in the networks' output units: patch side 1, origin at the patch centre.
 """
 from __future__ import annotations
 

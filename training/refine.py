@@ -1,7 +1,7 @@
 """Train the refinement stage (`vidkp.landmarks.refine`): one network for the eyes, one for the mouth.
 
     python -m training.refine DATA --out runs/refine [--parts eye,mouth] [--train-set train] [--steps N]
-        [--loss wing|l1|l2] [--gain-spread PART=faces|videos] [--weights FIRST_STAGE]
+        [--loss wing|l1|l2] [--gain-spread PART=faces|videos] [--gain-folds K] [--weights FIRST_STAGE]
         [--install models/landmarks_default.safetensors]
 
 Each network learns its part's points from patches framed as inference frames them
@@ -11,10 +11,12 @@ random by about what the first stage's points are off, then the photometric chan
 points plus the same on the openings (eyelid and lip pairs), both in percent of the patch side.
 Then each part's `ShapeGain` is fitted on the training people (`fit_gain`: the eyes' spread across
 faces, the mouth's within videos, `--gain-spread`; `--no-gain` leaves it out) and stored in the part's
-metadata. Arms of the experiment records: `--colour PART` (BGR patches), `--pair-weight` (a loss on
-the change between two frames of one video), `--patch`, `--noise`. Last, the first stage (`--weights`)
-is run on the validation people from label-derived boxes and scored alone, refined without the gains
-and with them.
+metadata. With `--gain-folds K` > 1 the spreads are measured out of fold: K more networks per part
+(`<out>/fold<j>/`), each trained the same way without one of K people-disjoint folds of the training
+people, predict the fold they did not see. Arms of the experiment records: `--colour PART` (BGR
+patches), `--pair-weight` (a loss on the change between two frames of one video), `--patch`,
+`--noise`. Last, the first stage (`--weights`) is run on the validation people from label-derived
+boxes and scored alone, refined without the gains and with them.
 Writes `<out>/landmarks.<part>.safetensors` (+ `.onnx`) for each part, `<out>/landmarks.safetensors`
 (+ `.onnx`: the first stage, its metadata listing the parts; a model `LandmarkModel` loads whole),
 `<out>/curves_<part>.csv` and `<out>/eval.json`; `--install` then copies the parts beside a
@@ -37,7 +39,7 @@ from safetensors import safe_open
 from torch import nn
 
 from training import nets
-from training.dataset import Samples, make_splits, video_of
+from training.dataset import Samples, make_splits, person_folds, video_of
 from training.evaluate import predict, scored
 from training.export import add_metadata, save_checkpoint
 from training.fidelity import fidelity, within_videos
@@ -78,6 +80,10 @@ RECIPES = {
                         {"size": 40, "points": 20, "widths": [16, 24, 48], "fuse_kernel": 1, "half_block": False},
                         ((13, 19), (14, 18), (15, 17), (2, 10), (3, 9), (4, 8)), gain_spread="videos"),
 }
+
+
+GAIN_FOLDS = 3
+"""People-disjoint folds the gains' spreads are measured out of (`fit_gain`; the shipped recipe)."""
 
 
 @dataclass(frozen=True)
@@ -248,19 +254,22 @@ points (indices in the part's output order) along a patch axis (0: x, 1: y, acro
 points and axes not named keep scale 1."""
 
 
+def with_gains(model: LandmarkModel, gains: dict[str, ShapeGain]) -> LandmarkModel:
+    """The same model with its parts' `ShapeGain`s replaced by `gains`."""
+    ref = model.refiner
+    return LandmarkModel(model.path, refiner=Refiner(ref.networks, ref.specs, gains))
+
+
 def without_gain(model: LandmarkModel) -> LandmarkModel:
     """The same model with its parts' `ShapeGain`s left out (the networks' own points)."""
-    ref = model.refiner
-    return LandmarkModel(model.path, refiner=Refiner(ref.networks, ref.specs))
+    return with_gains(model, {})
 
 
-def fit_gain(weights: str | Path, data: Samples) -> dict[str, ShapeGain]:
-    """`ShapeGain`s of an assembled model's parts from its single-pass points on `data` (the training
-    people, label-derived boxes): the mean centred part shapes of the networks' outputs and of the
-    labels in the same patches (both eyes, the mouth and its mirror image), then for each of the
-    `GAIN_MEASURES` the scale 1 / that measure's spread once the means are corrected, across faces
-    or within videos as the part's recipe says (`PartRecipe.gain_spread`)."""
-    model = without_gain(LandmarkModel(weights))
+def shape_means(model: LandmarkModel, data: Samples) -> dict[str, ShapeGain]:
+    """`ShapeGain`s with scale 1 of a model's parts (its gains left out) from its single-pass points on
+    `data` (label-derived boxes): the mean centred part shapes of the networks' outputs and of the
+    labels in the same patches (both eyes, the mouth and its mirror image)."""
+    model = without_gain(model)
     ref, boxes, dx = model.refiner, model.box_from_landmarks(data.keypoints), np.array([model.label_x_offset, 0.0])
     units: dict[str, list] = {n: [] for n in ref.networks}
     labels: dict[str, list] = {n: [] for n in ref.networks}
@@ -278,8 +287,31 @@ def fit_gain(weights: str | Path, data: Samples) -> dict[str, ShapeGain]:
         a = np.concatenate(u).astype(np.float64)
         return (a - a.mean(axis=1, keepdims=True)).mean(axis=0)
 
-    gains = {n: ShapeGain(centred_mean(units[n]), centred_mean(labels[n]), np.ones(2)) for n in ref.networks}
-    pred = predict(LandmarkModel(weights, refiner=Refiner(ref.networks, ref.specs, gains)), data, boxes)
+    return {n: ShapeGain(centred_mean(units[n]), centred_mean(labels[n]), np.ones(2)) for n in ref.networks}
+
+
+def fit_gain(weights: str | Path, data: Samples, folds: list[tuple[Path, np.ndarray]] = ()) -> dict[str, ShapeGain]:
+    """`ShapeGain`s of an assembled model's parts, fitted on `data` (the training people, label-derived
+    boxes, single pass): `shape_means`, then for each of the `GAIN_MEASURES` the scale 1 / that
+    measure's spread once the means are corrected, across faces or within videos as the part's recipe
+    says (`PartRecipe.gain_spread`).
+
+    Without `folds` the spreads are those of the model itself on `data`, people it trained on. `folds`:
+    (assembled model, indices into `data`) pairs that cover `data`, each model's parts trained on the
+    rest of `data`; the spreads are then measured out of fold: each fold's points come from the model
+    that never saw its people, with that model's own `shape_means` on the rest (cross-fitting: the
+    spread of people the networks did not train on, as in use)."""
+    model = LandmarkModel(weights)
+    gains = shape_means(model, data)
+    if folds:
+        pred = np.full((len(data), 68, 2), np.nan, np.float32)
+        for fold_weights, held in folds:
+            fold = LandmarkModel(fold_weights)
+            rest = data.subset(np.setdiff1d(np.arange(len(data)), held))
+            sub = data.subset(held)
+            pred[held] = predict(with_gains(fold, shape_means(fold, rest)), sub, fold.box_from_landmarks(sub.keypoints))
+    else:
+        pred = predict(with_gains(model, gains), data, model.box_from_landmarks(data.keypoints))
     kept = {"faces": fidelity(pred, data.keypoints),
             "videos": within_videos(pred, data.keypoints, [video_of(n) for n in data.names])}
     out = {}
@@ -334,6 +366,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--colour", action="append", default=[], choices=sorted(RECIPES),
                     help="PART: that part sees BGR patches, not gray")
     ap.add_argument("--no-gain", action="store_true", help="leave the parts without a ShapeGain")
+    ap.add_argument("--gain-folds", type=int, default=GAIN_FOLDS,
+                    help="K > 1: fit the gains out of fold, from K more networks per part, each trained without "
+                         "one of K people-disjoint folds (`fit_gain`); 1: on the networks' own training people")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--weights", default=None, help="the first stage (default: shipped)")
     ap.add_argument("--eval-only", action="store_true", help="assemble and score the part networks already in --out")
@@ -361,19 +396,30 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.colour:
         r = RECIPES[name]
         RECIPES[name] = replace(r, spec=replace(r.spec, colour=True), arch_kwargs={**r.arch_kwargs, "channels": 3})
+    if args.gain_folds < 1:
+        ap.error(f"--gain-folds must be 1 or more; got {args.gain_folds}")
+    data = splits[args.train_set].load_images()
+    folds = person_folds(data.names, args.gain_folds, args.seed) if args.gain_folds > 1 else []
+    fold_dirs = [args.out / f"fold{j}" for j in range(len(folds))]
     for name in names:
-        if not args.eval_only:
-            data = splits[args.train_set].load_images()
-            steps = args.steps or RECIPES[name].steps
-            net = train_part(data, name, steps, args.batch, args.lr, args.seed, args.opening_weight, noise,
-                             AugmentConfig(), args.out / f"curves_{name}.csv", args.spread_weight,
-                             args.heatmap_weight, args.loss, args.pair_weight)
-            save_part(net, name, args.out / f"landmarks.{name}.safetensors",
-                      {"train_set": args.train_set, "train_steps": str(steps),
+        if args.eval_only:
+            continue
+        steps = args.steps or RECIPES[name].steps
+        for out, held in [(args.out, np.array([], np.int64)), *zip(fold_dirs, folds)]:
+            out.mkdir(exist_ok=True)
+            net = train_part(data.subset(np.setdiff1d(np.arange(len(data)), held)), name, steps, args.batch, args.lr,
+                             args.seed, args.opening_weight, noise, AugmentConfig(), out / f"curves_{name}.csv",
+                             args.spread_weight, args.heatmap_weight, args.loss, args.pair_weight)
+            save_part(net, name, out / f"landmarks.{name}.safetensors",
+                      {"train_set": args.train_set if out == args.out else f"{args.train_set} less {out.name}",
+                       "train_steps": str(steps),
                        "train_command": " ".join(["python -m training.refine", *(argv or sys.argv[1:])])})
-    path = assemble(args.weights or default_weights_path(), args.out / "landmarks.safetensors", names)
+    first_stage = args.weights or default_weights_path()
+    path = assemble(first_stage, args.out / "landmarks.safetensors", names)
     if not args.no_gain:
-        for name, gain in fit_gain(path, splits[args.train_set].load_images()).items():
+        fold_models = [(assemble(first_stage, d / "landmarks.safetensors", names), held)
+                       for d, held in zip(fold_dirs, folds)]
+        for name, gain in fit_gain(path, data, fold_models).items():
             add_metadata(part_path(path, name), part_path(path, name), {"gain": gain.to_json()})
             x, y = (np.unique(gain.scale[:, axis].round(3)) for axis in (0, 1))
             print(f"{name} gain: scale x {x}, y {y}", flush=True)

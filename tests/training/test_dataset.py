@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from training.dataset import make_splits, person_of, read_csv, read_image
+from training.dataset import make_splits, person_folds, person_of, read_csv, read_image
 from tests._data import data_dir
 
 
@@ -31,6 +31,19 @@ def test_splits_are_people_disjoint():
     for name in ("train", "val", "trainval", "test"):
         assert not hold & set(s[name].people())
     assert not set(s["train"].people()) & set(s["val"].people())
+
+
+def test_person_folds_deal_whole_people_evenly_and_reproducibly():
+    names = [f"P{p}_Name_{v}{f}.jpg" for p in range(7) for v in range(2) for f in range(1 + p % 3)]
+    folds = person_folds(names, 3)
+    assert sorted(np.concatenate(folds).tolist()) == list(range(len(names)))  # each sample in one fold
+    people = [{person_of(names[i]) for i in fold} for fold in folds]
+    assert sorted(len(p) for p in people) == [2, 2, 3] and not set.intersection(*people)
+    for a, b in zip(folds, person_folds(names, 3)):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(person_folds(names, 3, seed=1), folds))
+    with pytest.raises(ValueError, match="8 folds"):
+        person_folds(names, 8)
 
 
 def test_turn_is_the_nose_offset_along_the_eye_line_in_jaw_widths():

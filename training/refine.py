@@ -1,7 +1,8 @@
 """Train the refinement stage (`vidkp.landmarks.refine`): one network for the eyes, one for the mouth.
 
     python -m training.refine DATA --out runs/refine [--parts eye,mouth] [--train-set train] [--steps N]
-        [--loss wing|l1|l2] [--gain-spread PART=faces|videos] [--gain-folds K] [--weights FIRST_STAGE]
+        [--loss wing|l1|l2] [--gain-spread PART=faces|videos] [--blend PART=W] [--gain-folds K]
+        [--weights FIRST_STAGE]
         [--install models/landmarks_default.safetensors]
 
 Each network learns its part's points from patches framed as inference frames them
@@ -11,7 +12,8 @@ random by about what the first stage's points are off, then the photometric chan
 points plus the same on the openings (eyelid and lip pairs), both in percent of the patch side.
 Then each part's `ShapeGain` is fitted on the training people (`fit_gain`: the eyes' spread across
 faces, the mouth's within videos, `--gain-spread`; `--no-gain` leaves it out) and stored in the part's
-metadata. With `--gain-folds K` > 1 the spreads are measured out of fold: K more networks per part
+metadata, after each part's blend weight of the first stage's points (`PartRecipe.blend`,
+`--blend`; stored as `blend`). With `--gain-folds K` > 1 the spreads are measured out of fold: K more networks per part
 (`<out>/fold<j>/`), each trained the same way without one of K people-disjoint folds of the training
 people, predict the fold they did not see. Arms of the experiment records: `--colour PART` (BGR
 patches), `--pair-weight` (a loss on the change between two frames of one video), `--patch`,
@@ -70,6 +72,8 @@ class PartRecipe:
     gain_spread: str = "faces"
     """Which spread of the training people the part's `ShapeGain` matches (`fit_gain`): "faces"
     (across faces) or "videos" (within videos: how one person's part changes)."""
+    blend: float = 0.0
+    """Weight of the first stage's points in the part's output, before the gain (`Refiner`)."""
 
 
 RECIPES = {
@@ -254,10 +258,13 @@ points (indices in the part's output order) along a patch axis (0: x, 1: y, acro
 points and axes not named keep scale 1."""
 
 
-def with_gains(model: LandmarkModel, gains: dict[str, ShapeGain]) -> LandmarkModel:
-    """The same model with its parts' `ShapeGain`s replaced by `gains`."""
+def with_gains(model: LandmarkModel, gains: dict[str, ShapeGain], blends: dict[str, float] | None = None
+               ) -> LandmarkModel:
+    """The same model with its parts' `ShapeGain`s replaced by `gains` (and, given `blends`, its
+    blend weights by those)."""
     ref = model.refiner
-    return LandmarkModel(model.path, refiner=Refiner(ref.networks, ref.specs, gains))
+    return LandmarkModel(model.path, refiner=Refiner(ref.networks, ref.specs, gains,
+                                                     ref.blends if blends is None else blends))
 
 
 def without_gain(model: LandmarkModel) -> LandmarkModel:
@@ -278,10 +285,9 @@ def shape_means(model: LandmarkModel, data: Samples) -> dict[str, ShapeGain]:
         first = model.predict(image, boxes[i:i + 1], refine=False)[0].astype(np.float64) - dx
         truth = data.keypoints[i:i + 1].astype(np.float64) - dx
         for name in ref.networks:
-            part, mats = PARTS[name], ref.frames(first, name, both=True)
-            units[name].append(ref.units(image, name, mats))
-            labels[name].append(to_patch_units(np.concatenate([truth[:, part.points], truth[:, part.twin]]), mats,
-                                               ref.specs[name].size))
+            mats = ref.frames(first, name, both=True)
+            units[name].append(ref.units(image, name, mats, ref.points(first, name, both=True)))
+            labels[name].append(to_patch_units(ref.points(truth, name, both=True), mats, ref.specs[name].size))
 
     def centred_mean(u: list) -> np.ndarray:
         a = np.concatenate(u).astype(np.float64)
@@ -292,7 +298,8 @@ def shape_means(model: LandmarkModel, data: Samples) -> dict[str, ShapeGain]:
 
 def fit_gain(weights: str | Path, data: Samples, folds: list[tuple[Path, np.ndarray]] = ()) -> dict[str, ShapeGain]:
     """`ShapeGain`s of an assembled model's parts, fitted on `data` (the training people, label-derived
-    boxes, single pass): `shape_means`, then for each of the `GAIN_MEASURES` the scale 1 / that
+    boxes, single pass) for its parts' outputs blended as its checkpoints say (the fold models
+    blended the same): `shape_means`, then for each of the `GAIN_MEASURES` the scale 1 / that
     measure's spread once the means are corrected, across faces or within videos as the part's recipe
     says (`PartRecipe.gain_spread`).
 
@@ -306,7 +313,7 @@ def fit_gain(weights: str | Path, data: Samples, folds: list[tuple[Path, np.ndar
     if folds:
         pred = np.full((len(data), 68, 2), np.nan, np.float32)
         for fold_weights, held in folds:
-            fold = LandmarkModel(fold_weights)
+            fold = with_gains(LandmarkModel(fold_weights), {}, model.refiner.blends)
             rest = data.subset(np.setdiff1d(np.arange(len(data)), held))
             sub = data.subset(held)
             pred[held] = predict(with_gains(fold, shape_means(fold, rest)), sub, fold.box_from_landmarks(sub.keypoints))
@@ -363,6 +370,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="weight of the loss on changes between two frames of one video")
     ap.add_argument("--gain-spread", action="append", default=[],
                     help="PART=faces|videos: which spread that part's gain matches (default: each part's recipe)")
+    ap.add_argument("--blend", action="append", default=[],
+                    help="PART=W: weight in [0, 1] of the first stage's points in that part's output "
+                         "(default: each part's recipe)")
     ap.add_argument("--colour", action="append", default=[], choices=sorted(RECIPES),
                     help="PART: that part sees BGR patches, not gray")
     ap.add_argument("--no-gain", action="store_true", help="leave the parts without a ShapeGain")
@@ -393,6 +403,11 @@ def main(argv: list[str] | None = None) -> None:
         if not m:
             ap.error(f"--gain-spread expects PART=faces or PART=videos with PART eye or mouth; got {item!r}")
         RECIPES[m[1]] = replace(RECIPES[m[1]], gain_spread=m[2])
+    for item in args.blend:
+        m = re.fullmatch(rf"({'|'.join(RECIPES)})=([\d.]+)", item)
+        if not m or not 0.0 <= float(m[2]) <= 1.0:
+            ap.error(f"--blend expects PART=W with PART eye or mouth and W in [0, 1]; got {item!r}")
+        RECIPES[m[1]] = replace(RECIPES[m[1]], blend=float(m[2]))
     for name in args.colour:
         r = RECIPES[name]
         RECIPES[name] = replace(r, spec=replace(r.spec, colour=True), arch_kwargs={**r.arch_kwargs, "channels": 3})
@@ -416,6 +431,8 @@ def main(argv: list[str] | None = None) -> None:
                        "train_command": " ".join(["python -m training.refine", *(argv or sys.argv[1:])])})
     first_stage = args.weights or default_weights_path()
     path = assemble(first_stage, args.out / "landmarks.safetensors", names)
+    for name in names:
+        add_metadata(part_path(path, name), part_path(path, name), {"blend": str(RECIPES[name].blend)})
     if not args.no_gain:
         fold_models = [(assemble(first_stage, d / "landmarks.safetensors", names), held)
                        for d, held in zip(fold_dirs, folds)]

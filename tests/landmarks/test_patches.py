@@ -1,5 +1,6 @@
 """The refinement stage's geometry: patches framed by the points, mirrored eyes, points mapped back."""
 import numpy as np
+import pytest
 
 from vidkp.landmarks.patches import (LEFT_EYE, MOUTH, RIGHT_EYE, PatchSpec, cut, frame_matrices, frame_params,
                                      to_image, to_patch_units)
@@ -116,9 +117,28 @@ def test_refiner_applies_a_part_gain_to_the_networks_points():
     out = refiner(np.zeros((300, 400), np.uint8), kps)
     np.testing.assert_allclose(out[:, LEFT_EYE], to_image(gain(moved[None]), patch_frames(kps, LEFT_EYE, EYE), 32),
                                atol=1e-3)
-    mats = refiner.frames(kps.astype(np.float64), "eye", both=True)
-    np.testing.assert_allclose(refiner.units(np.zeros((300, 400), np.uint8), "eye", mats, gain=False)[0], moved,
-                               atol=1e-6)
+    first = kps.astype(np.float64)
+    mats = refiner.frames(first, "eye", both=True)
+    units = refiner.units(np.zeros((300, 400), np.uint8), "eye", mats, refiner.points(first, "eye", both=True),
+                          gain=False)
+    np.testing.assert_allclose(units[0], moved, atol=1e-6)
+
+
+def test_refiner_blends_the_first_stages_points_before_the_gain():
+    """Weight w of the first stage: the output is (1 - w) x the network's + w x the framing points,
+    in patch units, and the gain acts on that blend; w = 1 without a gain gives the first stage back."""
+    kps = symmetric_face(10.0)[None]
+    moved = np.array([[0.05 * i, -0.02 * i] for i in range(6)])
+    image = np.zeros((300, 400), np.uint8)
+    np.testing.assert_allclose(Refiner({"eye": Fixed(moved)}, {"eye": EYE}, blends={"eye": 1.0})(image, kps), kps,
+                               atol=1e-3)
+    gain = ShapeGain(np.zeros((6, 2)), np.zeros((6, 2)), (2.0, 3.0))
+    out = Refiner({"eye": Fixed(moved)}, {"eye": EYE}, {"eye": gain}, {"eye": 0.25})(image, kps)
+    mats = patch_frames(kps, LEFT_EYE, EYE)
+    first = to_patch_units(kps[:, LEFT_EYE], mats, 32)
+    np.testing.assert_allclose(out[:, LEFT_EYE], to_image(gain(0.75 * moved[None] + 0.25 * first), mats, 32), atol=1e-3)
+    with pytest.raises(ValueError, match="blend"):
+        Refiner({"eye": Fixed(moved)}, {"eye": EYE}, blends={"eye": 1.5})
 
 
 def test_mirror_averaging_of_the_mouth_is_symmetric():

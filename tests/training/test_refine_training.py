@@ -185,6 +185,29 @@ def test_out_of_fold_gains_keep_the_mean_shapes_and_take_the_spread_from_the_fol
         assert (outside[name].scale[:, 1] < 0.5 * inside[name].scale[:, 1]).all()  # wider points, smaller gain
 
 
+def test_a_part_blend_is_loaded_from_its_metadata_and_fitted_alike_by_the_fold_models(tmp_path):
+    """Blend weight 1 in the parts' metadata: refined points are the first stage's, and an out-of-fold
+    fit through fold models with other networks (and no blend of their own) equals one through the
+    model itself, because the fold models are blended as the model is and the networks no longer count."""
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    path, other = assembled(tmp_path / "a"), assembled(tmp_path / "b")
+    other = assemble(path.with_name("first.safetensors"), other, ["eye", "mouth"])  # path's first stage
+    for name in ("eye", "mouth"):
+        add_metadata(part_path(path, name), part_path(path, name), {"blend": "1.0"})
+    model = LandmarkModel(path)
+    assert model.refiner.blends == {"eye": 1.0, "mouth": 1.0}
+    image = np.random.default_rng(0).integers(0, 255, (120, 120, 3), np.uint8)
+    box = np.array([[30, 30, 50, 50]], np.float32)
+    np.testing.assert_allclose(model.predict(image, box)[0], model.predict(image, box, refine=False)[0], atol=1e-3)
+    data = _toy_faces(8, np.random.default_rng(2))
+    data.names = [f"toy_{i // 2}_0{i % 2}.jpg" for i in range(8)]
+    folds = person_folds(data.names, 2)
+    itself = fit_gain(path, data, [(path, held) for held in folds])
+    outside = fit_gain(path, data, [(other, held) for held in folds])
+    for name in ("eye", "mouth"):
+        np.testing.assert_allclose(outside[name].scale, itself[name].scale, rtol=1e-6)
+
+
 def test_a_missing_part_file_is_refused(tmp_path):
     kw = {"size": 32, "widths": [8, 16, 16, 32], "hidden": 32}
     first = tmp_path / "first.safetensors"

@@ -57,9 +57,10 @@ def read_metadata(path: str | Path) -> dict[str, str]:
 def load_refiner(weights: str | Path, meta: dict[str, str], threads: int | None = None) -> Refiner | None:
     """The refinement stage of a first-stage checkpoint whose metadata `meta` lists its parts
     (`vidkp.landmarks.refine.part_paths`), each run from its ONNX graph in ONNX Runtime on `threads`
-    threads with the patch of its own metadata (`patch`) and its `ShapeGain` (`gain`, when present);
-    None when no parts are listed."""
-    specs, networks, gains = {}, {}, {}
+    threads with the patch of its own metadata (`patch`), its `ShapeGain` (`gain`) and its blend
+    weight of the first stage's points (`blend`, a number), each when present; None when no parts
+    are listed."""
+    specs, networks, gains, blends = {}, {}, {}, {}
     for name, path in part_paths(weights, meta).items():
         if not path.is_file():
             raise ModelError(f"refinement weights not found at {path}")
@@ -70,7 +71,9 @@ def load_refiner(weights: str | Path, meta: dict[str, str], threads: int | None 
         networks[name] = OnnxNetwork(onnx_path(path), threads)
         if "gain" in part:
             gains[name] = ShapeGain.from_json(part["gain"])
-    return Refiner(networks, specs, gains) if networks else None
+        if "blend" in part:
+            blends[name] = float(part["blend"])
+    return Refiner(networks, specs, gains, blends) if networks else None
 
 
 class PointNetwork(Protocol):

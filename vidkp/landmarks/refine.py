@@ -3,8 +3,10 @@
 The first stage sees the whole face at a coarse scale and keeps eyelids and lips close to a mean
 shape. Each part network sees one eye or the mouth, framed by the first stage's points
 (`vidkp.landmarks.patches`), and outputs that part's points in patch units; they replace the first
-stage's. One network serves both eyes (the image-right eye is mirrored). A part's `ShapeGain`, fitted
-on the training people, then undoes what remains of the pull toward a mean shape.
+stage's. One network serves both eyes (the image-right eye is mirrored). A part's blend weight w
+mixes in the first stage's own points: its output becomes (1 - w) x the network's + w x the first
+stage's, in patch units (the two see the face differently and their errors partly cancel). A part's
+`ShapeGain`, fitted on the training people, then undoes what remains of the pull toward a mean shape.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import numpy as np
 
 from vidkp.landmarks.crop import to_tensor_batch
 from vidkp.landmarks.patches import (LEFT_EYE, MOUTH, MOUTH_MIRRORED, RIGHT_EYE, PatchSpec, cut, eye_line,
-                                     frame_matrices, to_image)
+                                     frame_matrices, to_image, to_patch_units)
 
 MAX_BATCH = 64
 """Most patches per network call (a photo of many faces is run in several calls)."""
@@ -70,14 +72,25 @@ class ShapeGain:
 
 class Refiner:
     """Part networks (`PointNetwork`-like: patches (n, 1 or 3 (`PatchSpec.colour`), S, S) float32 in
-    [0, 1] -> (n, 2k) patch units)
-    with their patch specs and optional `ShapeGain`s, by part name (`PARTS`)."""
+    [0, 1] -> (n, 2k) patch units) with their patch specs, optional `ShapeGain`s and optional blend
+    weights (w in [0, 1], absent: 0) of the first stage's points, by part name (`PARTS`)."""
 
-    def __init__(self, networks: dict, specs: dict[str, PatchSpec], gains: dict[str, ShapeGain] | None = None) -> None:
+    def __init__(self, networks: dict, specs: dict[str, PatchSpec], gains: dict[str, ShapeGain] | None = None,
+                 blends: dict[str, float] | None = None) -> None:
         unknown = set(networks) - set(PARTS)
         if unknown:
             raise ValueError(f"unknown refinement parts {sorted(unknown)}; known: {sorted(PARTS)}")
-        self.networks, self.specs, self.gains = networks, specs, dict(gains or {})
+        bad = {k: w for k, w in (blends or {}).items() if not 0.0 <= w <= 1.0}
+        if bad:
+            raise ValueError(f"blend weights must lie in [0, 1]; got {bad}")
+        self.networks, self.specs = networks, specs
+        self.gains, self.blends = dict(gains or {}), dict(blends or {})
+
+    def points(self, kps: np.ndarray, name: str, both: bool) -> np.ndarray:
+        """The part `name`'s points of faces (n, 68, 2), (n, k, 2) in the network's output order, then
+        with `both` (n, k, 2) more of its twin, in the order of `frames`."""
+        part = PARTS[name]
+        return np.concatenate([kps[:, part.points], kps[:, part.twin]]) if both else kps[:, part.points]
 
     def frames(self, kps: np.ndarray, name: str, both: bool) -> np.ndarray:
         """Image->patch matrices of part `name` of faces (n, 68, 2): (n, 2, 3) framed by the part's
@@ -90,13 +103,18 @@ class Refiner:
             mats = np.concatenate([mats, twin])
         return mats
 
-    def units(self, image: np.ndarray, name: str, mats: np.ndarray, gain: bool = True) -> np.ndarray:
+    def units(self, image: np.ndarray, name: str, mats: np.ndarray, first: np.ndarray, gain: bool = True
+              ) -> np.ndarray:
         """Points (m, k, 2) in patch units of part `name` in the patches of `image` under `mats`
-        (m, 2, 3), with the part's `ShapeGain` when it has one and `gain`."""
+        (m, 2, 3), blended with the first stage's points `first` (m, k, 2, image pixels; `points`) by
+        the part's weight, then with the part's `ShapeGain` when it has one and `gain`."""
         net, k, spec = self.networks[name], len(PARTS[name].points), self.specs[name]
         patches = cut(image, mats, spec.size, spec.colour)
         out = np.concatenate([net(to_tensor_batch(patches[i:i + MAX_BATCH]))
                               for i in range(0, len(patches), MAX_BATCH)]).reshape(-1, k, 2)
+        w = self.blends.get(name, 0.0)
+        if w:
+            out = (1.0 - w) * out + w * to_patch_units(first, mats, spec.size)
         return self.gains[name](out) if gain and name in self.gains else out
 
     def __call__(self, image: np.ndarray, kps: np.ndarray, mirror: bool = False) -> np.ndarray:
@@ -109,8 +127,9 @@ class Refiner:
         for name, part in PARTS.items():
             if name not in self.networks or n == 0:
                 continue
-            mats = self.frames(first, name, part.twin_is_other or mirror)
-            pts = to_image(self.units(image, name, mats), mats, self.specs[name].size)
+            both = part.twin_is_other or mirror
+            mats = self.frames(first, name, both)
+            pts = to_image(self.units(image, name, mats, self.points(first, name, both)), mats, self.specs[name].size)
             out[:, part.points] = pts[:n]
             if part.twin_is_other:
                 out[:, part.twin] = pts[n:]

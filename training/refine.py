@@ -82,8 +82,7 @@ RECIPES = {
                       ((1, 5), (2, 4)), loss="l2"),
     "mouth": PartRecipe(PatchSpec(size=40, side=1.0),
                         {"size": 40, "points": 20, "widths": [16, 24, 48], "fuse_kernel": 1, "half_block": False},
-                        ((13, 19), (14, 18), (15, 17), (2, 10), (3, 9), (4, 8)), gain_spread="videos",
-                        blend=0.25),
+                        ((13, 19), (14, 18), (15, 17), (2, 10), (3, 9), (4, 8)), gain_spread="videos"),
 }
 
 

@@ -86,6 +86,9 @@ RECIPES = {
 }
 
 
+NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
+"""A decimal number in a command-line value (one regex group), e.g. 0.25, 1, .5."""
+
 GAIN_FOLDS = 3
 """People-disjoint folds the gains' spreads are measured out of (`fit_gain`; the shipped recipe)."""
 
@@ -391,7 +394,7 @@ def main(argv: list[str] | None = None) -> None:
     names = [p for p in args.parts.split(",") if p]
     noise = FrameNoise(**json.loads(args.noise))
     for item in args.patch:
-        m = re.fullmatch(rf"({'|'.join(RECIPES)})=(\d+)x([\d.]+)", item)
+        m = re.fullmatch(rf"({'|'.join(RECIPES)})=(\d+)x{NUMBER}", item)
         if not m:
             ap.error(f"--patch expects PART=SIZExSIDE with PART eye or mouth, e.g. eye=40x0.8; got {item!r}")
         name, size, side = m.groups()
@@ -404,7 +407,7 @@ def main(argv: list[str] | None = None) -> None:
             ap.error(f"--gain-spread expects PART=faces or PART=videos with PART eye or mouth; got {item!r}")
         RECIPES[m[1]] = replace(RECIPES[m[1]], gain_spread=m[2])
     for item in args.blend:
-        m = re.fullmatch(rf"({'|'.join(RECIPES)})=([\d.]+)", item)
+        m = re.fullmatch(rf"({'|'.join(RECIPES)})={NUMBER}", item)
         if not m or not 0.0 <= float(m[2]) <= 1.0:
             ap.error(f"--blend expects PART=W with PART eye or mouth and W in [0, 1]; got {item!r}")
         RECIPES[m[1]] = replace(RECIPES[m[1]], blend=float(m[2]))
